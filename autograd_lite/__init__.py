@@ -1,0 +1,37 @@
+"""autograd-lite: scalar reverse-mode automatic differentiation, small enough to read.
+
+>>> from autograd_lite import Value
+>>> x = Value(2.0, label="x")
+>>> y = x * x + x.exp()
+>>> y.backward()
+>>> round(x.grad, 4)  # d/dx (x² + e^x) = 2x + e^x
+11.3891
+"""
+
+from .checks import GradcheckError, gradcheck, hessian, jacobian, numerical_jacobian
+from .functions import exp, log, maximum, relu, sigmoid, tanh
+from .grad import grad
+from .ops import OPS, Op
+from .value import Value, detect_anomaly, no_grad, topological_order
+
+__all__ = [
+    "OPS",
+    "GradcheckError",
+    "Op",
+    "Value",
+    "detect_anomaly",
+    "exp",
+    "grad",
+    "gradcheck",
+    "hessian",
+    "jacobian",
+    "log",
+    "maximum",
+    "no_grad",
+    "numerical_jacobian",
+    "relu",
+    "sigmoid",
+    "tanh",
+    "topological_order",
+]
+__version__ = "0.1.0"

@@ -1,0 +1,266 @@
+"""``Value``: a scalar that remembers how it was computed, and ``backward``.
+
+Every operation on Values records one node: its float ``data``, the ``parents``
+it was computed from (a tuple, in argument order), the ``op`` name from the op
+table, and the *local derivatives* ``d data / d parent`` as floats, computed
+once at forward time from the op's rule. ``backward`` is then one generic loop
+over the nodes in reverse topological order (the chain rule):
+
+    parent.grad += (d node / d parent) · node.grad
+
+No closures, no per-op dispatch at backward time, no recursion.
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from .ops import OPS, Op
+
+# Engine-wide modes, switched by the context managers below.
+_recording = True  # False inside no_grad(): results are leaves
+_anomaly = False  # True inside detect_anomaly(): NaN/inf raise at once
+
+
+def _to_float(data: Any) -> float:
+    """Convert user input to a float, or raise TypeError naming the value."""
+    if isinstance(data, float):
+        return data
+    if isinstance(data, numbers.Real):  # int, bool, numpy scalars, Fraction
+        return float(data)
+    if getattr(data, "shape", None) == () and getattr(getattr(data, "dtype", None), "kind", "") in "biuf":
+        return float(data)  # a 0-d numpy array of a real dtype
+    raise TypeError(f"Value: data must be a real number, got {data!r} ({type(data).__name__})")
+
+
+class Value:
+    """A scalar node of a computation graph.
+
+    ``data`` is the float value, ``grad`` the derivative of the output that
+    ``backward`` was last called on with respect to this node (0.0 at start),
+    ``label`` a name for drawings, ``op`` the op that made it ('' for a leaf)
+    and ``parents`` the Values it was computed from.
+    """
+
+    __slots__ = ("data", "grad", "label", "op", "parents", "_local")
+
+    def __init__(self, data: Any, label: str = "") -> None:
+        self.data = _to_float(data)
+        self.grad = 0.0
+        self.label = label
+        self.op = ""
+        self.parents: tuple[Value, ...] = ()
+        self._local: tuple[Any, ...] = ()
+
+    def __repr__(self) -> str:
+        label = f", label={self.label!r}" if self.label else ""
+        return f"Value(data={self.data!r}, grad={self.grad!r}{label})"
+
+    def __float__(self) -> float:
+        return self.data
+
+    # Comparisons look at the data, so rules and user code can branch on a Value.
+    # (No __eq__: Values are hashed and compared by identity, as graph nodes.)
+    def __lt__(self, other: Any) -> bool:
+        return self.data < _data(other)
+
+    def __le__(self, other: Any) -> bool:
+        return self.data <= _data(other)
+
+    def __gt__(self, other: Any) -> bool:
+        return self.data > _data(other)
+
+    def __ge__(self, other: Any) -> bool:
+        return self.data >= _data(other)
+
+    # Arithmetic: each operator applies one op of the table.
+    def __add__(self, other: Any) -> Value:
+        return _binary(ADD, self, other if other.__class__ is Value else Value(other))
+
+    def __radd__(self, other: Any) -> Value:
+        return _binary(ADD, Value(other), self)
+
+    def __sub__(self, other: Any) -> Value:
+        return _binary(SUB, self, other if other.__class__ is Value else Value(other))
+
+    def __rsub__(self, other: Any) -> Value:
+        return _binary(SUB, Value(other), self)
+
+    def __mul__(self, other: Any) -> Value:
+        return _binary(MUL, self, other if other.__class__ is Value else Value(other))
+
+    def __rmul__(self, other: Any) -> Value:
+        return _binary(MUL, Value(other), self)
+
+    def __truediv__(self, other: Any) -> Value:
+        return _binary(DIV, self, other if other.__class__ is Value else Value(other))
+
+    def __rtruediv__(self, other: Any) -> Value:
+        return _binary(DIV, Value(other), self)
+
+    def __pow__(self, other: Any) -> Value:
+        if isinstance(other, Value):
+            return _binary(POWV, self, other)
+        return _binary(POW, self, Value(other))
+
+    def __rpow__(self, other: Any) -> Value:
+        return _binary(POWV, Value(other), self)
+
+    def __neg__(self) -> Value:
+        return _unary(NEG, self)
+
+    def __pos__(self) -> Value:
+        return self
+
+    def exp(self) -> Value:
+        """e^x; d/dx e^x = e^x."""
+        return _unary(EXP, self)
+
+    def log(self) -> Value:
+        """Natural log (x > 0); d/dx log x = 1/x."""
+        return _unary(LOG, self)
+
+    def tanh(self) -> Value:
+        """tanh x; d/dx tanh x = 1 − tanh(x)²."""
+        return _unary(TANH, self)
+
+    def sigmoid(self) -> Value:
+        """σ(x) = 1/(1 + e^−x); d/dx σ(x) = σ(x)(1 − σ(x))."""
+        return _unary(SIGMOID, self)
+
+    def relu(self) -> Value:
+        """max(0, x); d/dx relu(x) = 1 if x > 0 else 0."""
+        return _unary(RELU, self)
+
+    def max(self, other: Any) -> Value:
+        """max(x, y); the gradient goes to the larger side, half to each at a tie."""
+        return _binary(MAX, self, other if other.__class__ is Value else Value(other))
+
+    def backward(self, gradient: Any = 1.0) -> None:
+        """Add d self / d v · ``gradient`` to ``v.grad`` for every node v reachable from self.
+
+        Iterative (no recursion limit). Calling it twice adds the same
+        gradients twice: each pass is computed afresh, then added.
+        """
+        gradient = _to_float(gradient)
+        order = topological_order(self)
+        before = [v.grad for v in order]
+        for v in order:
+            v.grad = 0.0
+        self.grad = gradient
+        if _anomaly:
+            _backward_checked(order)
+        else:
+            for v in reversed(order):
+                g = v.grad
+                for p, d in zip(v.parents, v._local):
+                    p.grad += d * g
+        for v, b in zip(order, before):
+            if b:
+                v.grad += b
+
+
+def _data(x: Any) -> float:
+    return x.data if isinstance(x, Value) else x
+
+
+ADD, SUB, NEG, MUL, DIV = OPS["add"], OPS["sub"], OPS["neg"], OPS["mul"], OPS["div"]
+POW, POWV, EXP, LOG = OPS["pow"], OPS["powv"], OPS["exp"], OPS["log"]
+TANH, SIGMOID, RELU, MAX = OPS["tanh"], OPS["sigmoid"], OPS["relu"], OPS["max"]
+
+_new = object.__new__
+
+
+def _node(data: float, parents: tuple[Value, ...], op: str, local: tuple[Any, ...]) -> Value:
+    v = _new(Value)
+    v.data = data
+    v.grad = 0.0
+    v.label = ""
+    v.op = op
+    v.parents = parents
+    v._local = local
+    return v
+
+
+def _binary(op: Op, a: Value, b: Value) -> Value:
+    x = a.data
+    y = b.data
+    out = op.forward(x, y)
+    if _anomaly:
+        _check(out, op.name, "forward")
+    if _recording:
+        return _node(out, (a, b), op.name, op.rule(out, x, y))
+    return _node(out, (), "", ())
+
+
+def _unary(op: Op, a: Value) -> Value:
+    x = a.data
+    out = op.forward(x)
+    if _anomaly:
+        _check(out, op.name, "forward")
+    if _recording:
+        return _node(out, (a,), op.name, op.rule(out, x))
+    return _node(out, (), "", ())
+
+
+def topological_order(root: Value) -> list[Value]:
+    """All nodes reachable from ``root``, each after its parents (iterative DFS).
+
+    Deterministic: parents are visited in argument order.
+    """
+    order: list[Value] = []
+    seen = {root}
+    stack = [(root, iter(root.parents))]
+    while stack:
+        node, parents = stack[-1]
+        for p in parents:
+            if p not in seen:
+                seen.add(p)
+                if p.parents:
+                    stack.append((p, iter(p.parents)))
+                    break
+                order.append(p)
+        else:
+            stack.pop()
+            order.append(node)
+    return order
+
+
+def _check(x: Any, op: str, where: str) -> None:
+    if not math.isfinite(_data(x)):
+        raise FloatingPointError(f"{op}: {where} produced {_data(x)!r} (detect_anomaly)")
+
+
+def _backward_checked(order: list[Value]) -> None:
+    for v in reversed(order):
+        g = v.grad
+        for p, d in zip(v.parents, v._local):
+            p.grad += d * g
+            _check(p.grad, v.op, "backward")
+
+
+@contextmanager
+def no_grad() -> Iterator[None]:
+    """Inside this block, results are leaves: no parents, op '', nothing recorded."""
+    global _recording
+    previous, _recording = _recording, False
+    try:
+        yield
+    finally:
+        _recording = previous
+
+
+@contextmanager
+def detect_anomaly() -> Iterator[None]:
+    """Inside this block, a NaN or infinity made by any op, forward or backward,
+    raises FloatingPointError naming the op."""
+    global _anomaly
+    previous, _anomaly = _anomaly, True
+    try:
+        yield
+    finally:
+        _anomaly = previous

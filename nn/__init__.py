@@ -1,0 +1,1 @@
+"""nn: neural networks built from scalar autograd_lite Values (in progress)."""

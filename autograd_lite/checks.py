@@ -10,7 +10,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from .grad import grad
-from .value import Value, _to_float, no_grad
+from .value import Value, _data, _to_float, no_grad
 
 Function = Callable[[list[Value]], Any]
 
@@ -20,7 +20,7 @@ class GradcheckError(RuntimeError):
 
 
 def _leaves(inputs: Sequence[Any]) -> list[Value]:
-    return [Value(x.data if isinstance(x, Value) else x, label=f"x{i}") for i, x in enumerate(inputs)]
+    return [Value(_data(x), label=f"x{i}") for i, x in enumerate(inputs)]
 
 
 def _outputs(f: Function, xs: list[Value]) -> list[Value]:
@@ -47,7 +47,7 @@ def hessian(f: Function, inputs: Sequence[Any]) -> list[list[float]]:
 
 def numerical_jacobian(f: Function, inputs: Sequence[Any], eps: float = 1e-6) -> list[list[float]]:
     """J[i][j] ≈ (f_i(x + eps·e_j) − f_i(x − eps·e_j)) / 2eps (central differences)."""
-    base = [_to_float(x.data if isinstance(x, Value) else x) for x in inputs]
+    base = [_to_float(_data(x)) for x in inputs]
 
     def at(j: int, step: float) -> list[float]:
         shifted = list(base)

@@ -7,9 +7,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from . import value as _value_module
 from .ops import OPS
 from .value import Value, _check, topological_order
-from . import value as _value_module
 
 
 def grad(
@@ -36,7 +36,7 @@ def grad(
         g = grads.get(v)
         if g is None or not v.parents:
             continue
-        local = OPS[v.op].rule(v, *v.parents) if create_graph else v._local
+        local = OPS[v.op].rule(v, *v.parents) if create_graph else (v._da, v._db)
         for p, d in zip(v.parents, local):
             contribution = d * g
             if anomaly:

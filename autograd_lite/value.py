@@ -1,14 +1,20 @@
 """``Value``: a scalar that remembers how it was computed, and ``backward``.
 
-Every operation on Values records one node: its float ``data``, the ``parents``
-it was computed from (a tuple, in argument order), the ``op`` name from the op
-table, and the *local derivatives* ``d data / d parent`` as floats, computed
-once at forward time from the op's rule. ``backward`` is then one generic loop
-over the nodes in reverse topological order (the chain rule):
+Every operation on Values records one node: its float ``data``, the one or
+two ``parents`` it was computed from (in argument order), the ``op`` name from
+the op table, and the *local derivatives* ``d data / d parent`` as floats,
+computed once at forward time from the op's rule. ``backward`` is then one
+generic loop over the nodes in reverse topological order (the chain rule):
 
     parent.grad += (d node / d parent) · node.grad
 
 No closures, no per-op dispatch at backward time, no recursion.
+
+Why the slots are flat: every primitive takes one or two inputs, so a node
+keeps them in ``_a``/``_b`` and their local derivatives in ``_da``/``_db``
+instead of two tuples. One object per node instead of three makes the graph
+smaller and, above all, gives Python's cyclic garbage collector a third of
+the objects to walk: that is most of the speed-up over micrograd.
 """
 
 from __future__ import annotations
@@ -32,7 +38,8 @@ def _to_float(data: Any) -> float:
         return data
     if isinstance(data, numbers.Real):  # int, bool, numpy scalars, Fraction
         return float(data)
-    if getattr(data, "shape", None) == () and getattr(getattr(data, "dtype", None), "kind", "") in "biuf":
+    kind = getattr(getattr(data, "dtype", None), "kind", "")
+    if getattr(data, "shape", None) == () and kind and kind in "biuf":
         return float(data)  # a 0-d numpy array of a real dtype
     raise TypeError(f"Value: data must be a real number, got {data!r} ({type(data).__name__})")
 
@@ -46,15 +53,26 @@ class Value:
     and ``parents`` the Values it was computed from.
     """
 
-    __slots__ = ("data", "grad", "label", "op", "parents", "_local")
+    __slots__ = ("data", "grad", "label", "op", "_a", "_b", "_da", "_db")
 
     def __init__(self, data: Any, label: str = "") -> None:
         self.data = _to_float(data)
         self.grad = 0.0
         self.label = label
         self.op = ""
-        self.parents: tuple[Value, ...] = ()
-        self._local: tuple[Any, ...] = ()
+        self._a: Value | None = None  # first parent (None for a leaf)
+        self._b: Value | None = None  # second parent (None for a leaf or a unary op)
+        self._da: Any = 0.0  # d data / d _a
+        self._db: Any = 0.0  # d data / d _b
+
+    @property
+    def parents(self) -> tuple[Value, ...]:
+        """The Values this one was computed from, in argument order (() for a leaf)."""
+        if self._a is None:
+            return ()
+        if self._b is None:
+            return (self._a,)
+        return (self._a, self._b)
 
     def __repr__(self) -> str:
         label = f", label={self.label!r}" if self.label else ""
@@ -156,9 +174,13 @@ class Value:
             _backward_checked(order)
         else:
             for v in reversed(order):
-                g = v.grad
-                for p, d in zip(v.parents, v._local):
-                    p.grad += d * g
+                a = v._a
+                if a is not None:
+                    g = v.grad
+                    a.grad += v._da * g
+                    b = v._b
+                    if b is not None:
+                        b.grad += v._db * g
         for v, b in zip(order, before):
             if b:
                 v.grad += b
@@ -175,14 +197,14 @@ TANH, SIGMOID, RELU, MAX = OPS["tanh"], OPS["sigmoid"], OPS["relu"], OPS["max"]
 _new = object.__new__
 
 
-def _node(data: float, parents: tuple[Value, ...], op: str, local: tuple[Any, ...]) -> Value:
+def _leaf(data: float) -> Value:
     v = _new(Value)
     v.data = data
     v.grad = 0.0
     v.label = ""
-    v.op = op
-    v.parents = parents
-    v._local = local
+    v.op = ""
+    v._a = v._b = None
+    v._da = v._db = 0.0
     return v
 
 
@@ -192,9 +214,17 @@ def _binary(op: Op, a: Value, b: Value) -> Value:
     out = op.forward(x, y)
     if _anomaly:
         _check(out, op.name, "forward")
-    if _recording:
-        return _node(out, (a, b), op.name, op.rule(out, x, y))
-    return _node(out, (), "", ())
+    if not _recording:
+        return _leaf(out)
+    v = _new(Value)
+    v.data = out
+    v.grad = 0.0
+    v.label = ""
+    v.op = op.name
+    v._a = a
+    v._b = b
+    v._da, v._db = op.rule(out, x, y)
+    return v
 
 
 def _unary(op: Op, a: Value) -> Value:
@@ -202,9 +232,18 @@ def _unary(op: Op, a: Value) -> Value:
     out = op.forward(x)
     if _anomaly:
         _check(out, op.name, "forward")
-    if _recording:
-        return _node(out, (a,), op.name, op.rule(out, x))
-    return _node(out, (), "", ())
+    if not _recording:
+        return _leaf(out)
+    v = _new(Value)
+    v.data = out
+    v.grad = 0.0
+    v.label = ""
+    v.op = op.name
+    v._a = a
+    v._b = None
+    (v._da,) = op.rule(out, x)
+    v._db = 0.0
+    return v
 
 
 def topological_order(root: Value) -> list[Value]:
@@ -214,19 +253,27 @@ def topological_order(root: Value) -> list[Value]:
     """
     order: list[Value] = []
     seen = {root}
-    stack = [(root, iter(root.parents))]
+    stack = [root]
     while stack:
-        node, parents = stack[-1]
-        for p in parents:
-            if p not in seen:
-                seen.add(p)
-                if p.parents:
-                    stack.append((p, iter(p.parents)))
-                    break
-                order.append(p)
-        else:
-            stack.pop()
-            order.append(node)
+        node = stack[-1]
+        a = node._a
+        if a is not None and a not in seen:
+            seen.add(a)
+            if a._a is None:
+                order.append(a)  # a leaf: done at once
+            else:
+                stack.append(a)
+                continue
+        b = node._b
+        if b is not None and b not in seen:
+            seen.add(b)
+            if b._a is None:
+                order.append(b)
+            else:
+                stack.append(b)
+                continue
+        stack.pop()
+        order.append(node)
     return order
 
 
@@ -237,9 +284,8 @@ def _check(x: Any, op: str, where: str) -> None:
 
 def _backward_checked(order: list[Value]) -> None:
     for v in reversed(order):
-        g = v.grad
-        for p, d in zip(v.parents, v._local):
-            p.grad += d * g
+        for p, d in zip(v.parents, (v._da, v._db)):
+            p.grad += d * v.grad
             _check(p.grad, v.op, "backward")
 
 

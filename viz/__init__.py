@@ -1,1 +1,39 @@
-"""viz: computation graphs of autograd_lite Values, drawn with Graphviz (in progress)."""
+"""viz: computation graphs of autograd_lite Values, drawn with Graphviz.
+
+>>> from autograd_lite import Value
+>>> import viz
+>>> x, w, b = Value(0.5, label="x"), Value(-3.0, label="w"), Value(2.0, label="b")
+>>> y = (x * w + b).tanh()
+>>> y.backward()
+>>> graph = viz.draw_dot(y)        # a graphviz.Digraph: shown inline in Jupyter
+>>> "data 0.5000" in graph.source
+True
+
+``viz.to_svg(y)`` gives the SVG text and ``viz.save(y, "graph.png")`` writes a
+file (.svg, .png, .pdf or .dot, from the suffix). All three take the options
+of :func:`draw_dot`. Rendering (not ``.source``, not ``.dot`` files) needs
+Graphviz's ``dot`` program; without it :class:`DotNotFoundError` says how to
+install it.
+
+Modules: :mod:`viz.dot` (the drawing), :mod:`viz.style` (kinds, colours,
+legend), :mod:`viz.groups` (neuron clusters), :mod:`viz.collapse` (one node
+per neuron), :mod:`viz.render` (SVG, files), :mod:`viz.drawing` (the
+Digraph subclass and the missing-``dot`` error).
+"""
+
+from .dot import DEFAULT_MAX_NODES, draw_dot
+from .drawing import DotNotFoundError, Drawing
+from .render import FORMATS, atomic_write, output_format, render, save, to_svg
+
+__all__ = [
+    "DEFAULT_MAX_NODES",
+    "FORMATS",
+    "DotNotFoundError",
+    "Drawing",
+    "atomic_write",
+    "draw_dot",
+    "output_format",
+    "render",
+    "save",
+    "to_svg",
+]

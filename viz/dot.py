@@ -1,0 +1,119 @@
+"""``draw_dot``: a Value's computation graph as a Graphviz Digraph.
+
+One box per Value (label, data, grad) and one small node per operation,
+between the operands and the result. Nodes are named by their position in
+``topological_order(root)`` (``v0``, ``v1``, ... and ``op3`` for the op that
+made ``v3``), never by ``id()``, so the same graph always gives the same DOT
+text, byte for byte.
+"""
+
+from __future__ import annotations
+
+from autograd_lite import Value, topological_order
+
+from . import style
+from .collapse import draw_collapsed
+from .drawing import Drawing, new_drawing
+from .groups import Node, add_clustered, assign_groups
+
+DEFAULT_MAX_NODES = 500
+
+
+def draw_dot(
+    root: Value,
+    *,
+    rankdir: str = "LR",
+    show_grad: bool = True,
+    max_nodes: int | None = DEFAULT_MAX_NODES,
+    number_backward: bool = False,
+    group: bool = False,
+    collapse: bool = False,
+    legend: bool = True,
+) -> Drawing:
+    """Draw the graph that computed ``root``; the result renders inline in Jupyter.
+
+    - ``rankdir``: 'LR' (left to right), 'TB', 'RL' or 'BT'.
+    - ``show_grad``: show each ``grad`` and colour boxes by it. The fill
+      deepens from white to orange with ``|grad| / max |grad|`` over the
+      picture (purple: inf or NaN). Borders tell kinds apart: output (double,
+      red), parameter (a leaf labelled like ``L0.N3.w1`` or ``L0.N3.b``;
+      green), input (other labelled leaf; blue), constant (unlabelled leaf;
+      grey, dashed), op result (thin). See :mod:`viz.style`.
+    - ``max_nodes``: refuse (ValueError) graphs of more Values than this;
+      ``None`` for no limit.
+    - ``number_backward``: prefix boxes with ``#k``, the order in which
+      ``backward`` visits them (reverse topological order: the output is #1).
+    - ``group``: draw each neuron (label prefix such as ``L0.N3``) in a
+      cluster inside a cluster for its layer; unlabelled values join a
+      neuron as :mod:`viz.groups` explains.
+    - ``collapse``: one node per neuron instead of its Values, edges between
+      neurons merged (labelled ``×k`` for k underlying edges); see
+      :mod:`viz.collapse`. ``max_nodes`` then limits the nodes drawn.
+    - ``legend``: explain colours and borders in a line under the picture.
+
+    Edges into ``-``, ``/`` and ``**`` are labelled ``a`` and ``b``: the op
+    computes ``a - b``, ``a / b``, ``a ** b``.
+    """
+    if not isinstance(root, Value):
+        raise TypeError(f"draw_dot: root must be a Value, got {type(root).__name__}")
+    if max_nodes is not None and (
+        not isinstance(max_nodes, int) or isinstance(max_nodes, bool) or max_nodes < 1
+    ):
+        raise ValueError(f"draw_dot: max_nodes must be a positive int or None, got {max_nodes!r}")
+    order = topological_order(root)
+    graph = new_drawing(rankdir)
+    if collapse:
+        draw_collapsed(
+            graph,
+            root,
+            order,
+            show_grad=show_grad,
+            max_nodes=max_nodes,
+            number_backward=number_backward,
+            group=group,
+            legend=legend,
+        )
+        return graph
+    if max_nodes is not None and len(order) > max_nodes:
+        raise ValueError(
+            f"draw_dot: the graph has {len(order)} Values, more than max_nodes={max_nodes}. "
+            "Draw it anyway with draw_dot(root, max_nodes=None) (or a larger max_nodes), "
+            "or one node per neuron with draw_dot(root, collapse=True)."
+        )
+    index = {v: i for i, v in enumerate(order)}
+    groups = assign_groups(order, root) if group else {}
+    largest = style.largest_magnitude(v.grad for v in order)
+    nodes: list[tuple[Node, str | None]] = []
+    kinds = set()
+    for i, v in enumerate(order):
+        node_kind = style.kind(v, root)
+        kinds.add(node_kind)
+        step = len(order) - i if number_backward else None
+        label, attrs = style.value_node(
+            v, node_kind, show_grad=show_grad, largest=largest, step=step
+        )
+        nodes.append(((f"v{i}", label, attrs), groups.get(v)))
+        if v.parents:
+            label, attrs = style.op_node(v)
+            nodes.append(((f"op{i}", label, attrs), groups.get(v)))
+    add_clustered(graph, nodes, clusters=group)
+    ordered = False
+    for i, v in enumerate(order):
+        for position, p in enumerate(v.parents):
+            operand = style.operand_label(v, position)
+            ordered = ordered or operand is not None
+            graph.edge(f"v{index[p]}", f"op{i}", operand)
+        if v.parents:
+            graph.edge(f"op{i}", f"v{i}")
+    if legend:
+        graph.attr(
+            label=style.legend(
+                show_grad=show_grad,
+                largest=largest,
+                number_backward=number_backward,
+                kinds=kinds,
+                ordered=ordered,
+            ),
+            labelloc="b",
+        )
+    return graph

@@ -1,0 +1,86 @@
+"""Rendering: ``to_svg``, ``save`` (format from the suffix) and atomic file writes.
+
+SVG, PNG and PDF need Graphviz's ``dot`` program; without it they raise
+:class:`viz.drawing.DotNotFoundError`, which says how to install it. DOT text
+(``.dot``/``.gv``) needs nothing but Python.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from contextlib import suppress
+from pathlib import Path
+from typing import Any
+
+from autograd_lite import Value
+
+from .dot import draw_dot
+
+# File suffix -> Graphviz output format.
+FORMATS = {".svg": "svg", ".png": "png", ".pdf": "pdf", ".dot": "dot", ".gv": "dot"}
+
+
+def output_format(path: str | os.PathLike[str]) -> str:
+    """The format ``save`` writes for ``path`` ('svg', 'png', 'pdf' or 'dot'), from its suffix.
+
+    Raises ValueError for any other suffix.
+    """
+    suffix = Path(path).suffix.lower()
+    if suffix not in FORMATS:
+        raise ValueError(
+            f"viz.save: cannot tell the format of {os.fspath(path)!r} "
+            f"(suffix {suffix or 'missing'!r}): use a name ending in .svg, .png, .pdf or .dot"
+        )
+    return FORMATS[suffix]
+
+
+def render(root: Value, fmt: str, **options: Any) -> bytes:
+    """The drawing of ``root`` (``draw_dot`` options) as bytes in ``fmt``: svg, png, pdf or dot."""
+    if fmt not in set(FORMATS.values()):
+        raise ValueError(f"viz.render: unknown format {fmt!r}; use svg, png, pdf or dot")
+    graph = draw_dot(root, **options)
+    if fmt == "dot":
+        return graph.source.encode("utf-8")
+    return graph.pipe(format=fmt)
+
+
+def to_svg(root: Value, **options: Any) -> str:
+    """The drawing of ``root`` as an SVG document; takes ``draw_dot``'s options."""
+    return render(root, "svg", **options).decode("utf-8")
+
+
+def save(root: Value, path: str | os.PathLike[str], **options: Any) -> Path:
+    """Write the drawing of ``root`` to ``path``; the suffix picks the format.
+
+    ``.svg``, ``.png``, ``.pdf`` (these need Graphviz's ``dot``) or ``.dot``
+    (DOT text). Takes ``draw_dot``'s options. The file is written atomically:
+    a reader sees the old file or the complete new one, and nothing is left
+    behind on error. Returns the path.
+    """
+    data = render(root, output_format(path), **options)
+    atomic_write(path, data)
+    return Path(path)
+
+
+def atomic_write(path: str | os.PathLike[str], data: bytes) -> None:
+    """Write ``data`` to a new file next to ``path``, then rename it over ``path``."""
+    target = Path(path)
+    while True:
+        temporary = target.parent / f".{target.name}.{secrets.token_hex(6)}.tmp"
+        try:
+            # 0o666 minus the umask, like an ordinary new file (mkstemp would give 0o600).
+            fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+            break
+        except FileExistsError:
+            continue
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(temporary, target)
+    except BaseException:
+        with suppress(FileNotFoundError):
+            os.unlink(temporary)
+        raise

@@ -56,6 +56,8 @@ class Value:
     __slots__ = ("data", "grad", "label", "op", "_a", "_b", "_da", "_db")
 
     def __init__(self, data: Any, label: str = "") -> None:
+        if not isinstance(label, str):
+            raise TypeError(f"Value: label must be a str, got {label!r}")
         self.data = _to_float(data)
         self.grad = 0.0
         self.label = label

@@ -1,1 +1,44 @@
-"""nn: neural networks built from scalar autograd_lite Values (in progress)."""
+"""nn: neural networks built from scalar autograd_lite Values.
+
+>>> import nn
+>>> model = nn.MLP(2, [16, 16, 2], seed=0)           # relu, relu, linear
+>>> len(model.parameters())
+354
+>>> loss = nn.softmax_cross_entropy(model([0.5, -1.0]), 1)
+>>> loss.backward()                                   # ∂L/∂z = softmax(z) − y
+
+Modules: ``module`` (Module, Neuron, Layer, MLP), ``losses``, ``optim`` (SGD,
+Adam), ``data`` (moons, spirals, blobs), ``train`` (fit), ``metrics``
+(accuracy), ``serialize`` (save, load) and ``derivations`` (the MATH.md
+checks; imported on demand: ``from nn import derivations``).
+"""
+
+from . import data
+from .losses import (
+    binary_cross_entropy,
+    binary_cross_entropy_with_logits,
+    cross_entropy,
+    hinge,
+    log_softmax,
+    mse,
+    softmax,
+    softmax_cross_entropy,
+)
+from .module import ACTIVATIONS, MLP, Layer, Module, Neuron
+
+__all__ = [
+    "ACTIVATIONS",
+    "MLP",
+    "Layer",
+    "Module",
+    "Neuron",
+    "binary_cross_entropy",
+    "binary_cross_entropy_with_logits",
+    "cross_entropy",
+    "data",
+    "hinge",
+    "log_softmax",
+    "mse",
+    "softmax",
+    "softmax_cross_entropy",
+]

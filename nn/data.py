@@ -1,0 +1,105 @@
+"""Toy 2-D classification data sets: moons, spirals and blobs (NumPy, no sklearn).
+
+Each function takes ``n``, the total number of points, and returns
+``(X, y)``: ``X`` a float64 array of shape (n, 2), ``y`` an int64 array of
+shape (n,) with labels 0..classes−1. Classes get n // classes points each,
+the first n % classes classes one more. Points are shuffled, Gaussian noise
+of standard deviation ``noise`` (or ``std``) is added to each coordinate, and
+the same ``seed`` gives the same data.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+import numpy as np
+
+
+def _check_n(n: int, classes: int) -> int:
+    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < classes:
+        raise ValueError(f"n must be an integer ≥ the number of classes ({classes}), got {n!r}")
+    return int(n)
+
+
+def _check_noise(name: str, noise: float) -> float:
+    noise = float(noise)
+    if not (math.isfinite(noise) and noise >= 0.0):
+        raise ValueError(f"{name} must be a finite number ≥ 0, got {noise!r}")
+    return noise
+
+
+def _counts(n: int, classes: int) -> list[int]:
+    return [n // classes + (1 if c < n % classes else 0) for c in range(classes)]
+
+
+def _finish(
+    parts: list[np.ndarray], noise: float, rng: np.random.Generator
+) -> tuple[np.ndarray, np.ndarray]:
+    """Stack the classes' points, add noise and shuffle."""
+    X = np.concatenate(parts).astype(np.float64)
+    y = np.concatenate([np.full(len(p), c, dtype=np.int64) for c, p in enumerate(parts)])
+    X += rng.normal(0.0, noise, size=X.shape)
+    order = rng.permutation(len(X))
+    return X[order], y[order]
+
+
+def make_moons(n: int, noise: float = 0.1, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """Two interleaving half circles: class 0 is the upper arc (cos t, sin t),
+    class 1 the lower one (1 − cos t, 0.5 − sin t), t ∈ [0, π]."""
+    n = _check_n(n, 2)
+    noise = _check_noise("noise", noise)
+    rng = np.random.default_rng(seed)
+    n0, n1 = _counts(n, 2)
+    t0, t1 = np.linspace(0.0, math.pi, n0), np.linspace(0.0, math.pi, n1)
+    upper = np.stack([np.cos(t0), np.sin(t0)], axis=1)
+    lower = np.stack([1.0 - np.cos(t1), 0.5 - np.sin(t1)], axis=1)
+    return _finish([upper, lower], noise, rng)
+
+
+def make_spirals(
+    n: int, classes: int = 3, noise: float = 0.1, seed: int = 0
+) -> tuple[np.ndarray, np.ndarray]:
+    """``classes`` spiral arms around the origin.
+
+    Arm c has points at radius r ∈ [0.1, 1] and angle θ = 2πc/classes + 4r
+    (each arm turns 4 radians, about two thirds of a turn, as in CS231n's spirals).
+    """
+    if isinstance(classes, bool) or not isinstance(classes, (int, np.integer)) or classes < 1:
+        raise ValueError(f"classes must be a positive integer, got {classes!r}")
+    n = _check_n(n, int(classes))
+    noise = _check_noise("noise", noise)
+    rng = np.random.default_rng(seed)
+    parts = []
+    for c, count in enumerate(_counts(n, int(classes))):
+        r = np.linspace(0.1, 1.0, count)
+        theta = 2.0 * math.pi * c / classes + 4.0 * r
+        parts.append(np.stack([r * np.cos(theta), r * np.sin(theta)], axis=1))
+    return _finish(parts, noise, rng)
+
+
+def make_blobs(
+    n: int, centers: int | Sequence[Sequence[float]] = 3, std: float = 0.5, seed: int = 0
+) -> tuple[np.ndarray, np.ndarray]:
+    """Gaussian blobs of standard deviation ``std`` around ``centers``.
+
+    ``centers`` is a number of blobs, placed evenly on a circle of radius 2
+    (blob c at angle 2πc/centers), or a list of (x, y) centers.
+    """
+    if isinstance(centers, (int, np.integer)) and not isinstance(centers, bool):
+        k = int(centers)
+        if k < 1:
+            raise ValueError(f"centers must be ≥ 1, got {k}")
+        angles = 2.0 * math.pi * np.arange(k) / k
+        points = 2.0 * np.stack([np.cos(angles), np.sin(angles)], axis=1)
+    else:
+        points = np.asarray(centers, dtype=np.float64)
+        if points.ndim != 2 or points.shape[1] != 2 or len(points) == 0:
+            raise ValueError(f"centers must be an int or a list of (x, y) points, got {centers!r}")
+    n = _check_n(n, len(points))
+    std = _check_noise("std", std)
+    rng = np.random.default_rng(seed)
+    parts = [
+        np.repeat(c[None, :], count, axis=0) for c, count in zip(points, _counts(n, len(points)))
+    ]
+    return _finish(parts, std, rng)

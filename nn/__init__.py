@@ -13,7 +13,7 @@ Adam), ``data`` (moons, spirals, blobs), ``train`` (fit), ``metrics``
 checks; imported on demand: ``from nn import derivations``).
 """
 
-from . import data
+from . import data, optim
 from .losses import (
     binary_cross_entropy,
     binary_cross_entropy_with_logits,
@@ -39,6 +39,7 @@ __all__ = [
     "hinge",
     "log_softmax",
     "mse",
+    "optim",
     "softmax",
     "softmax_cross_entropy",
 ]

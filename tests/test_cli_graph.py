@@ -1,0 +1,200 @@
+"""``autograd-lite graph``: good input draws a file; hostile input exits 2 and does nothing."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import pytest
+
+from autograd_lite.cli import main
+
+ROOT = Path(__file__).resolve().parents[1]
+needs_dot = pytest.mark.skipif(shutil.which("dot") is None, reason="Graphviz 'dot' not installed")
+NEURON = ["graph", "tanh(x*w + b)", "x=0.5", "w=-3", "b=2"]
+
+
+def run(capsys, *argv: str) -> tuple[int, str, str]:
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+# ---- good expressions -----------------------------------------------------------------------
+
+
+@needs_dot
+def test_graph_writes_an_svg_file(tmp_path, capsys):
+    path = tmp_path / "neuron.svg"
+    code, out, err = run(capsys, *NEURON, "-o", str(path))
+    assert (code, out, err) == (0, "", "")
+    svg = path.read_text(encoding="utf-8")
+    texts = [t.text for t in ET.fromstring(svg).iter("{http://www.w3.org/2000/svg}text")]
+    for label in ("x", "w", "b", "tanh", "*", "+", "data 0.5000", "data -3.0000", "data 0.4621"):
+        assert label in texts
+    # backward has run: d tanh(xw + b)/dx = w (1 − tanh²) = −3 · 0.786448 = −2.35934
+    assert "grad -2.3593" in texts
+    assert [p.name for p in tmp_path.iterdir()] == ["neuron.svg"]
+
+
+@needs_dot
+def test_graph_writes_svg_on_stdout_with_dash(tmp_path, capsys):
+    code, out, err = run(capsys, *NEURON, "-o", "-")
+    assert code == 0 and err == ""
+    ET.fromstring(out)  # one whole SVG document
+    assert "data 0.4621" in out
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_graph_dot_output_and_options(tmp_path, capsys):
+    path = tmp_path / "neuron.dot"
+    code, _, err = run(
+        capsys, *NEURON, "-o", str(path), "--rankdir", "TB", "--no-grad", "--number-backward"
+    )
+    assert code == 0, err
+    source = path.read_text(encoding="utf-8")
+    assert source.startswith("digraph")
+    assert "rankdir=TB" in source and "grad " not in source and '"#1\\n' in source
+
+
+@needs_dot
+@pytest.mark.parametrize("suffix, magic", [(".png", b"\x89PNG"), (".pdf", b"%PDF")])
+def test_graph_binary_formats(tmp_path, capsys, suffix, magic):
+    path = tmp_path / f"g{suffix}"
+    assert run(capsys, "graph", "x*x + exp(x)", "x=2", "-o", str(path))[0] == 0
+    assert path.read_bytes().startswith(magic)
+
+
+# ---- refused input: exit 2, a reason on the last stderr line, no file, nothing run ----------
+
+HOSTILE = [
+    ("__import__('os').system('touch {marker}')", "only calls of these functions"),
+    ("open('{marker}', 'w')", "calling 'open' is not allowed"),
+    ("eval(\"open('{marker}', 'w')\")", "calling 'eval' is not allowed"),
+    ("exec('import os')", "calling 'exec' is not allowed"),
+    ("x.__class__", "attribute access"),
+    ("x[0]", "subscripts"),
+    ("(lambda: 1)()", "only calls of these functions"),
+    ("lambda: x", "lambda is not allowed"),
+    ("'{marker}'", "strings are not allowed"),
+    ("f'{{x}}'", "f-strings are not allowed"),
+    ("max(x, b=1)", "keyword arguments"),
+    ("[c for c in 'ab']", "comprehensions"),
+    ("x" * 1001, "too long"),
+    ("(" * 10_000 + "x" + ")" * 10_000, "too long"),
+    ("(" * 60 + "x" + ")" * 60, "nested too deeply"),
+    ("9**9**9**9", "overflows a float"),
+    ("x + y", "unbound name 'y'"),
+    ("log(-1)", "log of -1.0 is undefined"),
+    ("x / 0", "division by zero"),
+    ("exp(1000)", "overflows"),
+    ("1e308 * 10", "produced inf"),
+    ("x +", "syntax error"),
+]
+
+
+@pytest.mark.parametrize("template, reason", HOSTILE, ids=[h[0][:30] for h in HOSTILE])
+def test_refused_expressions_exit_2_with_a_reason_and_no_output(tmp_path, capsys, template, reason):
+    marker = tmp_path / "pwned"
+    out_file = tmp_path / "out.svg"
+    expression = template.replace("{marker}", str(marker)).replace("{{x}}", "{x}")
+    code, out, err = run(capsys, "graph", expression, "x=0.5", "-o", str(out_file))
+    assert code == 2
+    assert out == ""
+    last = err.strip().splitlines()[-1]
+    assert last.startswith("autograd-lite: error: ")
+    assert reason in last
+    assert "Traceback" not in err
+    assert not out_file.exists()
+    assert not marker.exists()
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize(
+    "bindings, reason",
+    [
+        (["x=abc"], "the value of x is not a number: 'abc'"),
+        (["x"], "expected NAME=VALUE"),
+        (["x=1", "x=2"], "x is given twice"),
+        (["x=nan"], "must be finite"),
+        (["1x=2"], "not a valid name"),
+        ([], "unbound name 'x'"),
+    ],
+)
+def test_bad_bindings_exit_2(tmp_path, capsys, bindings, reason):
+    out_file = tmp_path / "out.svg"
+    code, out, err = run(capsys, "graph", "x * 2", *bindings, "-o", str(out_file))
+    assert code == 2 and out == ""
+    assert reason in err.strip().splitlines()[-1]
+    assert not out_file.exists()
+
+
+def test_unknown_suffix_exits_2_before_computing(tmp_path, capsys):
+    code, _, err = run(capsys, "graph", "log(-1)", "-o", str(tmp_path / "out.txt"))
+    assert code == 2
+    assert ".svg, .png, .pdf or .dot" in err.strip().splitlines()[-1]
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_unwritable_output_exits_2(tmp_path, capsys):
+    code, _, err = run(capsys, "graph", "x", "x=1", "-o", str(tmp_path / "missing" / "g.dot"))
+    assert code == 2
+    assert "cannot write" in err and "Traceback" not in err
+
+
+def test_usage_errors_exit_2_without_traceback(capsys):
+    code, out, err = run(capsys, "graph", "x", "x=1")  # no -o
+    assert code == 2 and "required" in err and "Traceback" not in err
+    code, _, err = run(capsys, "graph", "-x", "x=1", "-o", "-")
+    assert code == 2 and "Traceback" not in err
+    assert run(capsys, "graph", "--help")[0] == 0
+
+
+def test_missing_dot_exits_2_and_says_how_to_install(tmp_path, capsys, monkeypatch):
+    empty = tmp_path / "empty-bin"
+    empty.mkdir()
+    monkeypatch.setenv("PATH", str(empty))
+    code, _, err = run(capsys, *NEURON, "-o", str(tmp_path / "g.svg"))
+    assert code == 2
+    last = err.strip().splitlines()[-1]
+    assert "dot" in last and "apt-get install graphviz" in last and ".dot" in last
+    assert not (tmp_path / "g.svg").exists()
+    assert run(capsys, *NEURON, "-o", str(tmp_path / "g.dot"))[0] == 0
+
+
+# ---- real processes -------------------------------------------------------------------------
+
+
+def python_m(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    return subprocess.run(
+        [sys.executable, "-m", "autograd_lite", *args],
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        env=env,
+        timeout=60,
+    )
+
+
+@needs_dot
+def test_subprocess_draws_to_stdout(tmp_path):
+    done = python_m(*NEURON, "-o", "-", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert ET.fromstring(done.stdout).tag.endswith("svg")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_subprocess_refuses_code_injection(tmp_path):
+    marker = tmp_path / "pwned"
+    done = python_m(
+        "graph", f"__import__('os').system('touch {marker}')", "-o", "g.svg", cwd=tmp_path
+    )
+    assert done.returncode == 2
+    assert "Traceback" not in done.stderr
+    assert "only calls of these functions" in done.stderr.strip().splitlines()[-1]
+    assert list(tmp_path.iterdir()) == []

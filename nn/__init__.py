@@ -13,7 +13,7 @@ Adam), ``data`` (moons, spirals, blobs), ``train`` (fit), ``metrics``
 checks; imported on demand: ``from nn import derivations``).
 """
 
-from . import data, optim
+from . import data, metrics, optim, train
 from .losses import (
     binary_cross_entropy,
     binary_cross_entropy_with_logits,
@@ -38,8 +38,10 @@ __all__ = [
     "data",
     "hinge",
     "log_softmax",
+    "metrics",
     "mse",
     "optim",
     "softmax",
     "softmax_cross_entropy",
+    "train",
 ]

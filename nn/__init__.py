@@ -25,6 +25,7 @@ from .losses import (
     softmax_cross_entropy,
 )
 from .module import ACTIVATIONS, MLP, Layer, Module, Neuron
+from .serialize import load, save
 
 __all__ = [
     "ACTIVATIONS",
@@ -37,10 +38,12 @@ __all__ = [
     "cross_entropy",
     "data",
     "hinge",
+    "load",
     "log_softmax",
     "metrics",
     "mse",
     "optim",
+    "save",
     "softmax",
     "softmax_cross_entropy",
     "train",

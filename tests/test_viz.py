@@ -309,6 +309,17 @@ def test_assign_groups_puts_each_neuron_together_and_the_loss_outside():
     }  # fmt: skip
 
 
+def test_a_loss_on_a_linear_neuron_stays_outside_it():
+    w, b, x = Value(2.0, label="L0.N0.w0"), Value(1.0, label="L0.N0.b"), Value(3.0, label="x")
+    z = b + w * x  # a linear neuron: no activation closes it
+    square = (z - 1.0) ** 2
+    loss = square + square.exp()
+    groups = assign_groups(topological_order(loss), loss)
+    assert groups[z] == groups[z.parents[1]] == "L0.N0"
+    assert [v for v in groups if v.parents] == [z.parents[1], z]
+    assert z.parents[1].op == "mul"
+
+
 def test_constants_join_the_group_of_their_consumers_when_it_is_unique():
     w, b = Value(2.0, label="L0.N0.w0"), Value(1.0, label="L0.N0.b")
     inside = w * 3.0 + b  # 3.0 is used only inside L0.N0
@@ -402,3 +413,4 @@ def test_nn_mlp_collapses_to_one_node_per_neuron():
     groups = assign_groups(order, loss)
     for p in model.parameters():
         assert groups[p] == label_group(p.label)
+    assert out in groups and loss.parents[0] not in groups  # out − 1.0 is the loss's

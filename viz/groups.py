@@ -8,10 +8,12 @@ topological order (each Value after its parents):
 1. a result with parameter parents (leaves labelled like ``L0.N3.w1``, see
    :func:`viz.style.is_parameter`) joins their group if they all agree, and
    no group if they disagree;
-2. otherwise it joins the group of its grouped result parents if they all
-   agree, ignoring parents made by an activation (tanh, relu, sigmoid): an
-   activation ends its neuron, so whatever consumes a neuron's output without
-   a parameter of its own (a loss, say) stays outside;
+2. otherwise an addition, a multiplication or an activation (tanh, relu,
+   sigmoid) joins the group of its grouped result parents if they all agree,
+   ignoring parents made by an activation. That is the neuron's
+   ``act(b + w0·x0 + w1·x1 + ...)``; an activation ends its neuron, and other
+   ops (``-``, ``**``, ``exp``, ...) join no neuron by inheritance, so a loss
+   computed from a neuron's output stays outside, even for a linear neuron;
 3. a constant joins the group of its consumers if they all agree;
 4. the output (the root) joins none unless its own label says so.
 
@@ -30,6 +32,8 @@ from autograd_lite import Value
 from .style import is_parameter
 
 ACTIVATIONS = frozenset({"tanh", "relu", "sigmoid"})
+# Ops that inherit their parents' group: the weighted sum and the activation of a neuron.
+INHERITING = frozenset({"add", "mul"}) | ACTIVATIONS
 
 # A node to emit: its name, label and attributes.
 Node = tuple[str, str, dict[str, str]]
@@ -54,7 +58,7 @@ def assign_groups(order: Sequence[Value], root: Value) -> dict[Value, str]:
             params = {groups[p] for p in v.parents if p in groups and is_parameter(p)}
             if params:
                 g = _agreed(params)
-            else:
+            elif v.op in INHERITING:
                 inner = {
                     groups[p]
                     for p in v.parents

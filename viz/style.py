@@ -89,8 +89,12 @@ def grad_fill(magnitude: float, largest: float) -> str:
 
 
 def text(lines: Iterable[str]) -> str:
-    """A multi-line DOT label whose text is shown literally (no escapes, no HTML)."""
-    return graphviz.nohtml("\\n".join(graphviz.escape(line) for line in lines))
+    """A multi-line DOT label whose text is shown literally (no escapes, no HTML).
+
+    Newlines inside a line (a label such as ``"a\\nb"``) become line breaks too.
+    """
+    escaped = (graphviz.escape(line).replace("\r", "").replace("\n", "\\n") for line in lines)
+    return graphviz.nohtml("\\n".join(escaped))
 
 
 def node_attrs(node_kind: str, fill: str) -> dict[str, str]:
@@ -173,7 +177,8 @@ def legend(
     if ordered:
         notes_row.append('<TD BORDER="0">a, b: the operands of a − b, a / b, a ** b</TD>')
     rows = "".join(
-        f'<TR><TD BORDER="0"><TABLE BORDER="0" CELLBORDER="1" CELLSPACING="3" CELLPADDING="2">'
+        '<TR><TD BORDER="0">'
+        '<TABLE BORDER="0" CELLBORDER="1" CELLSPACING="3" CELLPADDING="2">'
         f"<TR>{''.join(row)}</TR></TABLE></TD></TR>"
         for row in (kinds_row, notes_row)
         if row

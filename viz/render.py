@@ -29,8 +29,8 @@ def output_format(path: str | os.PathLike[str]) -> str:
     suffix = Path(path).suffix.lower()
     if suffix not in FORMATS:
         raise ValueError(
-            f"viz.save: cannot tell the format of {os.fspath(path)!r} "
-            f"(suffix {suffix or 'missing'!r}): use a name ending in .svg, .png, .pdf or .dot"
+            f"cannot tell the format of {os.fspath(path)!r} from its suffix "
+            f"({suffix or 'none'}): use a name ending in .svg, .png, .pdf or .dot"
         )
     return FORMATS[suffix]
 

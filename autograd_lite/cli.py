@@ -60,7 +60,7 @@ def cmd_graph(args: argparse.Namespace) -> int:
         "number_backward": args.number_backward,
     }
     try:
-        data = viz.render(root, fmt, **options)
+        data = viz.render_bytes(root, fmt, **options)
     except viz.DotNotFoundError as e:
         raise CommandError(f"{e} (-o FILE.dot writes DOT text without it)") from None
     if to_stdout:

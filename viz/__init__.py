@@ -23,7 +23,7 @@ Digraph subclass and the missing-``dot`` error).
 
 from .dot import DEFAULT_MAX_NODES, draw_dot
 from .drawing import DotNotFoundError, Drawing
-from .render import FORMATS, atomic_write, output_format, render, save, to_svg
+from .render import FORMATS, atomic_write, output_format, render_bytes, save, to_svg
 
 __all__ = [
     "DEFAULT_MAX_NODES",
@@ -33,7 +33,7 @@ __all__ = [
     "atomic_write",
     "draw_dot",
     "output_format",
-    "render",
+    "render_bytes",
     "save",
     "to_svg",
 ]

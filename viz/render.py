@@ -35,10 +35,10 @@ def output_format(path: str | os.PathLike[str]) -> str:
     return FORMATS[suffix]
 
 
-def render(root: Value, fmt: str, **options: Any) -> bytes:
+def render_bytes(root: Value, fmt: str, **options: Any) -> bytes:
     """The drawing of ``root`` (``draw_dot`` options) as bytes in ``fmt``: svg, png, pdf or dot."""
     if fmt not in set(FORMATS.values()):
-        raise ValueError(f"viz.render: unknown format {fmt!r}; use svg, png, pdf or dot")
+        raise ValueError(f"viz.render_bytes: unknown format {fmt!r}; use svg, png, pdf or dot")
     graph = draw_dot(root, **options)
     if fmt == "dot":
         return graph.source.encode("utf-8")
@@ -47,7 +47,7 @@ def render(root: Value, fmt: str, **options: Any) -> bytes:
 
 def to_svg(root: Value, **options: Any) -> str:
     """The drawing of ``root`` as an SVG document; takes ``draw_dot``'s options."""
-    return render(root, "svg", **options).decode("utf-8")
+    return render_bytes(root, "svg", **options).decode("utf-8")
 
 
 def save(root: Value, path: str | os.PathLike[str], **options: Any) -> Path:
@@ -58,7 +58,7 @@ def save(root: Value, path: str | os.PathLike[str], **options: Any) -> Path:
     a reader sees the old file or the complete new one, and nothing is left
     behind on error. Returns the path.
     """
-    data = render(root, output_format(path), **options)
+    data = render_bytes(root, output_format(path), **options)
     atomic_write(path, data)
     return Path(path)
 

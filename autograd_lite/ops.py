@@ -57,7 +57,10 @@ def _pow_rule(out: Any, x: Any, k: Any) -> tuple[Any, Any]:
         return 0.0, 0.0
     if float(x) == 0 and k < 1:
         return math.inf, 0.0  # the slope of x^k at 0 for 0 < k < 1 is infinite
-    return k * x ** (k - 1), 0.0
+    try:
+        return k * x ** (k - 1), 0.0
+    except OverflowError:  # x^k fits in a float but x^(k−1) does not: the slope is ±inf
+        return k * (float(out) / float(x)), 0.0
 
 
 def _powv(x: float, y: float) -> float:

@@ -8,12 +8,12 @@
 >>> loss.backward()                                   # ∂L/∂z = softmax(z) − y
 
 Modules: ``module`` (Module, Neuron, Layer, MLP), ``losses``, ``optim`` (SGD,
-Adam), ``data`` (moons, spirals, blobs), ``train`` (fit), ``metrics``
-(accuracy), ``serialize`` (save, load) and ``derivations`` (the MATH.md
-checks; imported on demand: ``from nn import derivations``).
+Adam), ``data`` (moons, spirals, blobs), ``train`` (fit, evaluate, predict),
+``metrics`` (accuracy), ``serialize`` (save, load) and ``derivations`` (the
+MATH.md checks: ``nn.derivations.run_all()``).
 """
 
-from . import data, metrics, optim, train
+from . import data, derivations, metrics, optim, train
 from .losses import (
     binary_cross_entropy,
     binary_cross_entropy_with_logits,
@@ -37,6 +37,7 @@ __all__ = [
     "binary_cross_entropy_with_logits",
     "cross_entropy",
     "data",
+    "derivations",
     "hinge",
     "load",
     "log_softmax",

@@ -11,7 +11,7 @@ the same ``seed`` gives the same data.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import numpy as np
 
@@ -103,3 +103,11 @@ def make_blobs(
         np.repeat(c[None, :], count, axis=0) for c, count in zip(points, _counts(n, len(points)))
     ]
     return _finish(parts, std, rng)
+
+
+# For command lines: ``X, y = DATASETS["spirals"](n, seed=0)``; classes = y.max() + 1.
+DATASETS: dict[str, Callable[..., tuple[np.ndarray, np.ndarray]]] = {
+    "moons": make_moons,
+    "spirals": make_spirals,
+    "blobs": make_blobs,
+}

@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+from tqdm import tqdm
 
 from autograd_lite import Value, no_grad
 
@@ -130,8 +131,6 @@ def fit(
     counting frees it, and the collector would otherwise rescan every node of
     a large graph again and again (full-batch epochs run about twice as fast).
     """
-    from tqdm import tqdm
-
     loss_fn, threshold = resolve_loss(loss, threshold)
     rows = _rows(X)
     targets = _targets(y, len(rows))

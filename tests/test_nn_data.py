@@ -36,6 +36,12 @@ def test_reproducible_from_the_seed(name):
     assert not np.array_equal(X1, X3)
 
 
+def test_datasets_by_name():
+    assert set(nn.data.DATASETS) == {"moons", "spirals", "blobs"}
+    X, y = nn.data.DATASETS["spirals"](30, seed=0)
+    np.testing.assert_array_equal(X, nn.data.make_spirals(30, seed=0)[0])
+
+
 def test_spirals_and_blobs_number_of_classes():
     X, y = nn.data.make_spirals(50, classes=5)
     assert set(y.tolist()) == set(range(5))

@@ -34,9 +34,9 @@ _anomaly = False  # True inside detect_anomaly(): NaN/inf raise at once
 
 def _to_float(data: Any) -> float:
     """Convert user input to a float, or raise TypeError naming the value."""
-    if isinstance(data, float):
+    if data.__class__ is float:
         return data
-    if isinstance(data, numbers.Real):  # int, bool, numpy scalars, Fraction
+    if isinstance(data, numbers.Real):  # int, bool, numpy scalars (np.float64 too), Fraction
         return float(data)
     kind = getattr(getattr(data, "dtype", None), "kind", "")
     if getattr(data, "shape", None) == () and kind and kind in "biuf":

@@ -32,7 +32,7 @@ def _values(xs: Any, what: str) -> list[Value]:
     if isinstance(xs, Value) or isinstance(xs, numbers.Real) or not hasattr(xs, "__len__"):
         raise TypeError(f"{what} must be a list of Values or numbers, got {xs!r}")
     if len(xs) == 0:
-        raise ValueError(f"{what} is empty: need at least one logit")
+        raise ValueError(f"{what} is empty: need at least one value")
     return [x if x.__class__ is Value else Value(x) for x in xs]
 
 
@@ -53,7 +53,7 @@ def _max(zs: Sequence[Value]) -> Value:
 
 
 def target_weights(target: Any, k: int) -> list[tuple[int, float]]:
-    """The non-zero entries ``(k, y_k)`` of a target over ``k`` classes.
+    """The non-zero entries ``(i, y_i)`` of a target over ``k`` classes.
 
     A class index ℓ gives ``[(ℓ, 1.0)]``; a list of probabilities gives its
     non-zero entries. Raises ValueError for an index out of range, a list of

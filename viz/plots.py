@@ -1,0 +1,270 @@
+"""Training pictures with matplotlib: a classifier's decision boundary and its loss curve.
+
+``plot_decision_boundary(model, X, y, path)`` colours the plane by the class
+the model predicts and draws the points on top; ``plot_loss(history, path)``
+draws the training loss per epoch (and the accuracy, when the history has
+one). Both write PNG, SVG or PDF (from the suffix), atomically: a reader sees
+the old file or the complete new one, never half of one.
+
+matplotlib is imported only when a picture is drawn, and drawn on a bare
+``Figure`` with the Agg canvas: no ``pyplot``, so nothing needs a display and
+a notebook's own matplotlib backend is left as it was.
+"""
+
+from __future__ import annotations
+
+import io
+import math
+import os
+from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from autograd_lite import Value, no_grad
+
+from .render import atomic_write
+
+# File suffix -> matplotlib output format.
+PLOT_FORMATS = {".png": "png", ".svg": "svg", ".pdf": "pdf"}
+
+# One colour per class (ColorBrewer Set1, colour-blind safer than matplotlib's default cycle).
+CLASS_COLORS = ("#377eb8", "#e41a1c", "#4daf4a", "#984ea3", "#ff7f00", "#a65628", "#f781bf")
+
+Scores = Callable[[np.ndarray], np.ndarray]
+
+
+def plot_format(path: str | os.PathLike[str]) -> str:
+    """'png', 'svg' or 'pdf' from the suffix of ``path``; ValueError for anything else."""
+    suffix = Path(path).suffix.lower()
+    if suffix not in PLOT_FORMATS:
+        raise ValueError(
+            f"viz.plots: cannot tell the format of {os.fspath(path)!r} "
+            f"(suffix {suffix or 'missing'!r}): use a name ending in .png, .svg or .pdf"
+        )
+    return PLOT_FORMATS[suffix]
+
+
+# ---------------------------------------------------------------------------------------
+# Decision boundary
+
+
+def plot_decision_boundary(
+    model: Any,
+    X: Any,
+    y: Any,
+    path: str | os.PathLike[str],
+    *,
+    resolution: int = 200,
+    threshold: float = 0.0,
+    title: str | None = None,
+) -> Path:
+    """Colour the plane by the class ``model`` predicts, draw the points (X, y), save to ``path``.
+
+    ``model(x)`` takes a list of two floats and returns a list of logits (the
+    class is the argmax) or one score (class 1 if it is above ``threshold``).
+    The plane is sampled on a ``resolution`` × ``resolution`` grid covering X
+    with a margin. An ``nn`` MLP, Layer or Neuron is evaluated on the grid with
+    NumPy from its weights (the same arithmetic, all points at once); any
+    other model is called point by point under ``no_grad``, on a grid of at
+    most 60 × 60. Returns the path.
+    """
+    fmt = plot_format(path)
+    X = np.asarray(X, dtype=np.float64)
+    y = np.asarray(y).astype(np.int64, copy=False)
+    if X.ndim != 2 or X.shape[1] != 2 or len(X) == 0:
+        raise ValueError(f"plot_decision_boundary: X must have shape (n, 2), got {X.shape}")
+    if y.shape != (len(X),):
+        raise ValueError(f"plot_decision_boundary: y must have shape ({len(X)},), got {y.shape}")
+    if isinstance(resolution, bool) or not isinstance(resolution, int) or resolution < 2:
+        raise ValueError(f"plot_decision_boundary: resolution must be an int ≥ 2, got {resolution}")
+
+    scores = numpy_forward(model)
+    if scores is None:
+        scores, resolution = _engine_forward(model), min(resolution, 60)
+    (x0, x1), (y0, y1) = _bounds(X[:, 0]), _bounds(X[:, 1])
+    gx, gy = np.meshgrid(np.linspace(x0, x1, resolution), np.linspace(y0, y1, resolution))
+    grid = np.column_stack([gx.ravel(), gy.ravel()])
+    predicted = _classes(scores(grid), threshold).reshape(gx.shape)
+    train = _classes(scores(X), threshold)
+    accuracy = float(np.mean(train == y))
+
+    classes = int(max(predicted.max(), y.max())) + 1
+    colors = [CLASS_COLORS[c % len(CLASS_COLORS)] for c in range(classes)]
+    fig, ax = _figure((5.2, 4.8))
+    from matplotlib.colors import ListedColormap
+
+    levels = np.arange(classes + 1) - 0.5
+    ax.contourf(gx, gy, predicted, levels=levels, colors=colors, alpha=0.25)
+    ax.contour(gx, gy, predicted, levels=levels[1:-1], colors="#333333", linewidths=0.8)
+    ax.scatter(
+        X[:, 0],
+        X[:, 1],
+        c=y,
+        cmap=ListedColormap(colors),
+        vmin=-0.5,
+        vmax=classes - 0.5,
+        s=16,
+        edgecolors="white",
+        linewidths=0.5,
+    )
+    ax.set_xlim(x0, x1)
+    ax.set_ylim(y0, y1)
+    ax.set_aspect("equal")
+    ax.set_xlabel("x₀")
+    ax.set_ylabel("x₁")
+    ax.set_title(title or f"decision boundary — training accuracy {accuracy:.1%}")
+    return _save(fig, path, fmt)
+
+
+def numpy_forward(model: Any) -> Scores | None:
+    """The outputs of an ``nn`` MLP, Layer or Neuron as a NumPy function of a batch, or None.
+
+    The function maps an (n, nin) array to an (n, nout) array of the model's
+    outputs, computed from the current weights. None for any other model.
+    """
+    layers = getattr(model, "layers", None)
+    if layers is None:
+        layers = [model] if hasattr(model, "neurons") else None
+    if layers is None and hasattr(model, "w") and hasattr(model, "b"):
+        layers = [_OneNeuron(model)]
+    if not layers:
+        return None
+    weights = []
+    for layer in layers:
+        neurons = getattr(layer, "neurons", None)
+        activation = getattr(layer, "activation", None)
+        if not neurons or activation not in _NUMPY_ACTIVATIONS:
+            return None
+        W = np.array([[w.data for w in n.w] for n in neurons], dtype=np.float64)
+        b = np.array([n.b.data for n in neurons], dtype=np.float64)
+        weights.append((W, b, _NUMPY_ACTIVATIONS[activation]))
+
+    def forward(points: np.ndarray) -> np.ndarray:
+        h = np.asarray(points, dtype=np.float64)
+        for W, b, g in weights:
+            h = g(h @ W.T + b)
+        return h
+
+    return forward
+
+
+class _OneNeuron:
+    """A lone Neuron seen as a layer of one."""
+
+    def __init__(self, neuron: Any) -> None:
+        self.neurons = [neuron]
+        self.activation = getattr(neuron, "activation", None)
+
+
+_NUMPY_ACTIVATIONS: dict[str, Callable[[np.ndarray], np.ndarray]] = {
+    "relu": lambda z: np.maximum(z, 0.0),
+    "tanh": np.tanh,
+    "sigmoid": lambda z: 0.5 * (1.0 + np.tanh(0.5 * z)),  # = 1/(1 + e^−z), without overflow
+    "linear": lambda z: z,
+}
+
+
+def _engine_forward(model: Any) -> Scores:
+    """Call the model point by point (no graph kept); outputs as an (n, k) array."""
+
+    def forward(points: np.ndarray) -> np.ndarray:
+        rows = []
+        with no_grad():
+            for p in points:
+                out = model([float(p[0]), float(p[1])])
+                outs = out if isinstance(out, (list, tuple)) else [out]
+                rows.append([o.data if isinstance(o, Value) else float(o) for o in outs])
+        return np.array(rows, dtype=np.float64)
+
+    return forward
+
+
+def _classes(outputs: np.ndarray, threshold: float) -> np.ndarray:
+    """argmax of each row of logits; for one score per row, 1 if it is above threshold."""
+    outputs = np.asarray(outputs, dtype=np.float64).reshape(len(outputs), -1)
+    if outputs.shape[1] == 1:
+        return (outputs[:, 0] > threshold).astype(np.int64)
+    return np.argmax(outputs, axis=1)
+
+
+def _bounds(values: np.ndarray) -> tuple[float, float]:
+    """The range of ``values`` widened by 10% (and at least 0.5) on each side."""
+    low, high = float(values.min()), float(values.max())
+    margin = max(0.1 * (high - low), 0.5)
+    return low - margin, high + margin
+
+
+# ---------------------------------------------------------------------------------------
+# Loss curve
+
+
+def plot_loss(history: Any, path: str | os.PathLike[str], *, title: str | None = None) -> Path:
+    """Draw the loss per epoch (log scale) and, if known, the accuracy; save to ``path``.
+
+    ``history`` is an ``nn.train.History`` (or anything with a ``loss`` list
+    and optionally an ``accuracy`` list), a mapping with those keys, or a
+    plain sequence of losses. Returns the path.
+    """
+    fmt = plot_format(path)
+    loss, accuracy = _series(history)
+    if not loss:
+        raise ValueError("plot_loss: the history has no losses to draw")
+    epochs = np.arange(1, len(loss) + 1)
+    fig, ax = _figure((6.0, 3.8))
+    ax.plot(epochs, loss, color="#b2182b", linewidth=1.6, label="loss")
+    if all(v > 0 and math.isfinite(v) for v in loss):
+        ax.set_yscale("log")
+    ax.set_xlabel("epoch")
+    ax.set_ylabel("training loss", color="#b2182b")
+    ax.set_xlim(1, max(len(loss), 2))
+    ax.grid(True, which="major", alpha=0.3)
+    if accuracy:
+        right = ax.twinx()
+        right.plot(epochs[: len(accuracy)], accuracy, color="#2166ac", linewidth=1.2)
+        right.set_ylim(0.0, 1.02)
+        right.set_ylabel("training accuracy", color="#2166ac")
+    final = f"final loss {loss[-1]:.4g}" + (f", accuracy {accuracy[-1]:.1%}" if accuracy else "")
+    ax.set_title(title or f"training — {final}")
+    return _save(fig, path, fmt)
+
+
+def _series(history: Any) -> tuple[list[float], list[float]]:
+    """(losses, accuracies) from a History, a mapping or a sequence of losses."""
+    if isinstance(history, Mapping):
+        loss, accuracy = history.get("loss", []), history.get("accuracy", [])
+    elif hasattr(history, "loss"):
+        loss, accuracy = history.loss, getattr(history, "accuracy", [])
+    elif isinstance(history, Sequence) and not isinstance(history, (str, bytes)):
+        loss, accuracy = history, []
+    else:
+        raise TypeError(
+            f"plot_loss: history must be a History, a mapping or a list of losses, "
+            f"got {type(history).__name__}"
+        )
+    return [float(v) for v in loss], [float(v) for v in accuracy or []]
+
+
+# ---------------------------------------------------------------------------------------
+# Figures
+
+
+def _figure(size: tuple[float, float]) -> tuple[Any, Any]:
+    """A new Figure on the Agg canvas (no pyplot: no display, no global state) and its axes."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=size, dpi=100, layout="constrained")
+    FigureCanvasAgg(fig)
+    return fig, fig.add_subplot()
+
+
+def _save(fig: Any, path: str | os.PathLike[str], fmt: str) -> Path:
+    """Render ``fig`` in memory, then write it to ``path`` atomically."""
+    buffer = io.BytesIO()
+    # Fixed metadata: the same picture gives the same bytes (no date, no version stamp).
+    metadata = {"png": {"Software": None}, "svg": {"Date": None}, "pdf": {"CreationDate": None}}
+    fig.savefig(buffer, format=fmt, metadata=metadata[fmt])
+    atomic_write(path, buffer.getvalue())
+    return Path(path)

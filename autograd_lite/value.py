@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import math
 import numbers
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
@@ -42,6 +42,19 @@ def _to_float(data: Any) -> float:
     if getattr(data, "shape", None) == () and kind and kind in "biuf":
         return float(data)  # a 0-d numpy array of a real dtype
     raise TypeError(f"Value: data must be a real number, got {data!r} ({type(data).__name__})")
+
+
+def _operators(name: str) -> tuple[Callable[..., Value], Callable[..., Value]]:
+    """The methods for ``x <op> y`` and the reflected ``y <op> x`` of a binary op."""
+    op = OPS[name]
+
+    def forward(self: Value, other: Any) -> Value:
+        return _binary(op, self, other if other.__class__ is Value else Value(other))
+
+    def reflected(self: Value, other: Any) -> Value:
+        return _binary(op, Value(other), self)
+
+    return forward, reflected
 
 
 class Value:
@@ -97,30 +110,12 @@ class Value:
     def __ge__(self, other: Any) -> bool:
         return self.data >= _data(other)
 
-    # Arithmetic: each operator applies one op of the table.
-    def __add__(self, other: Any) -> Value:
-        return _binary(ADD, self, other if other.__class__ is Value else Value(other))
-
-    def __radd__(self, other: Any) -> Value:
-        return _binary(ADD, Value(other), self)
-
-    def __sub__(self, other: Any) -> Value:
-        return _binary(SUB, self, other if other.__class__ is Value else Value(other))
-
-    def __rsub__(self, other: Any) -> Value:
-        return _binary(SUB, Value(other), self)
-
-    def __mul__(self, other: Any) -> Value:
-        return _binary(MUL, self, other if other.__class__ is Value else Value(other))
-
-    def __rmul__(self, other: Any) -> Value:
-        return _binary(MUL, Value(other), self)
-
-    def __truediv__(self, other: Any) -> Value:
-        return _binary(DIV, self, other if other.__class__ is Value else Value(other))
-
-    def __rtruediv__(self, other: Any) -> Value:
-        return _binary(DIV, Value(other), self)
+    # Arithmetic: each operator applies one op of the table; a number on
+    # either side becomes a leaf Value (a constant in drawn graphs).
+    __add__, __radd__ = _operators("add")
+    __sub__, __rsub__ = _operators("sub")
+    __mul__, __rmul__ = _operators("mul")
+    __truediv__, __rtruediv__ = _operators("div")
 
     def __pow__(self, other: Any) -> Value:
         if isinstance(other, Value):
@@ -192,8 +187,7 @@ def _data(x: Any) -> float:
     return x.data if isinstance(x, Value) else x
 
 
-ADD, SUB, NEG, MUL, DIV = OPS["add"], OPS["sub"], OPS["neg"], OPS["mul"], OPS["div"]
-POW, POWV, EXP, LOG = OPS["pow"], OPS["powv"], OPS["exp"], OPS["log"]
+NEG, POW, POWV, EXP, LOG = OPS["neg"], OPS["pow"], OPS["powv"], OPS["exp"], OPS["log"]
 TANH, SIGMOID, RELU, MAX = OPS["tanh"], OPS["sigmoid"], OPS["relu"], OPS["max"]
 
 _new = object.__new__

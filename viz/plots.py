@@ -262,9 +262,12 @@ def _figure(size: tuple[float, float]) -> tuple[Any, Any]:
 
 def _save(fig: Any, path: str | os.PathLike[str], fmt: str) -> Path:
     """Render ``fig`` in memory, then write it to ``path`` atomically."""
+    import matplotlib
+
     buffer = io.BytesIO()
-    # Fixed metadata: the same picture gives the same bytes (no date, no version stamp).
+    # The same picture gives the same bytes: no date or version stamp, no random SVG ids.
     metadata = {"png": {"Software": None}, "svg": {"Date": None}, "pdf": {"CreationDate": None}}
-    fig.savefig(buffer, format=fmt, metadata=metadata[fmt])
+    with matplotlib.rc_context({"svg.hashsalt": "autograd-lite"}):
+        fig.savefig(buffer, format=fmt, metadata=metadata[fmt])
     atomic_write(path, buffer.getvalue())
     return Path(path)

@@ -1,0 +1,342 @@
+"""``autograd-lite demo``, ``train`` and ``check``: run in-process through ``main``.
+
+Small settings keep each run to a second or two; one test trains with train's
+defaults on moons and holds them to the ≥ 97% they promise.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import nn
+import viz
+from autograd_lite import cli, topological_order
+from autograd_lite.cli import main
+from nn import derivations
+
+ROOT = Path(__file__).resolve().parents[1]
+needs_dot = pytest.mark.skipif(shutil.which("dot") is None, reason="Graphviz 'dot' not installed")
+SMALL_TRAIN = ["--points", "40", "--hidden", "4", "--epochs", "2", "--no-progress"]
+SMALL_DEMO = ["--points", "30", "--epochs", "1", "--no-progress"]
+ACCURACY_LINE = re.compile(r"accuracy: (\d\.\d{3})")
+
+
+def run(capsys, *argv: str) -> tuple[int, str, str]:
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def assert_outputs(out_dir: Path) -> None:
+    """The four files, complete, and nothing else (no temporary file left behind)."""
+    assert sorted(p.name for p in out_dir.iterdir()) == sorted(cli.OUTPUTS)
+    for name in ("decision_boundary.png", "loss.png"):
+        assert (out_dir / name).read_bytes().startswith(b"\x89PNG\r\n\x1a\n")
+    model = nn.load(out_dir / "model.json")
+    assert isinstance(model, nn.MLP)
+    if shutil.which("dot") is not None:
+        ET.fromstring((out_dir / "neuron_graph.svg").read_bytes())
+
+
+# ---- check ------------------------------------------------------------------------------
+
+
+def test_check_prints_every_derivation_ok(capsys):
+    code, out, err = run(capsys, "check")
+    assert code == 0 and err == ""
+    lines = out.splitlines()
+    for entry in derivations.REGISTRY:
+        row = next(line for line in lines if entry.title in line)
+        assert row.startswith(entry.section) and row.endswith("  ok")
+    assert sum(line.endswith("  ok") for line in lines) == len(derivations.REGISTRY)
+    assert "FAIL" not in out
+    assert lines[-1] == f"all {len(derivations.REGISTRY)} derivations ok (tolerance 1e-10)"
+
+
+def test_check_exits_1_when_a_derivation_disagrees(capsys, monkeypatch):
+    wrong = derivations.Derivation("§9", "a wrong closed form", lambda: (np.zeros(2), np.ones(2)))
+    monkeypatch.setattr(derivations, "REGISTRY", [*derivations.REGISTRY, wrong])
+    code, out, _ = run(capsys, "check")
+    assert code == 1
+    row = next(line for line in out.splitlines() if "a wrong closed form" in line)
+    assert row.endswith("1.0e+00  FAIL")
+    assert out.splitlines()[-1].startswith("1 of ")
+
+
+def test_check_reports_a_broken_entry_as_a_failed_row(capsys, monkeypatch):
+    def broken():
+        raise ZeroDivisionError("the closed form divides by zero")
+
+    entry = derivations.Derivation("§9", "a broken entry", broken)
+    monkeypatch.setattr(derivations, "REGISTRY", [entry, *derivations.REGISTRY])
+    code, out, err = run(capsys, "check")
+    assert code == 1 and "Traceback" not in out + err
+    assert "ZeroDivisionError: the closed form divides by zero" in out
+    assert "a broken entry" in out and "FAIL" in out
+
+
+# ---- train ------------------------------------------------------------------------------
+
+
+def test_train_writes_the_outputs_and_prints_the_accuracy_last(tmp_path, capsys):
+    out_dir = tmp_path / "out"
+    code, out, err = run(capsys, "train", *SMALL_TRAIN, "--out", str(out_dir))
+    assert code == 0
+    assert "Traceback" not in err
+    last = out.splitlines()[-1]
+    assert ACCURACY_LINE.fullmatch(last)
+    assert 0.0 <= float(last.split()[1]) <= 1.0
+    assert_outputs(out_dir)
+    for name in cli.OUTPUTS:
+        if name != "neuron_graph.svg" or shutil.which("dot"):
+            assert f"wrote {out_dir / name}" in out
+
+
+def test_train_saves_the_model_it_trained(tmp_path, capsys):
+    code, out, _ = run(
+        capsys, "train", *SMALL_TRAIN, "--dataset", "blobs", "--out", str(tmp_path), "--seed", "3"
+    )
+    assert code == 0
+    model = nn.load(tmp_path / "model.json")
+    assert model.config() == {"type": "MLP", "nin": 2, "nouts": [4, 3], "activation": "relu"}
+    # The accuracy printed is the saved model's accuracy on the same data.
+    X, y = nn.data.make_blobs(40, seed=3)
+    _, accuracy = nn.train.evaluate(model, X, y)
+    assert out.splitlines()[-1] == f"accuracy: {accuracy:.3f}"
+
+
+@pytest.mark.parametrize("optimizer", ["sgd", "adam"])
+def test_train_options_reach_the_model(tmp_path, capsys, optimizer):
+    argv = ["train", "--dataset", "spirals", "--points", "30", "--hidden", "3,5"]
+    argv += ["--activation", "tanh", "--optimizer", optimizer, "--lr", "0.05"]
+    argv += ["--epochs", "1", "--batch-size", "7", "--no-progress", "--out", str(tmp_path)]
+    code, out, _ = run(capsys, *argv)
+    assert code == 0
+    assert f"MLP 2-3-5-3 (tanh), {optimizer} lr=0.05, 1 epochs, batches of 7" in out
+    assert nn.load(tmp_path / "model.json").config()["nouts"] == [3, 5, 3]
+
+
+def test_train_progress_bar_goes_to_stderr(tmp_path, capsys):
+    code, out, err = run(capsys, "train", *SMALL_TRAIN[:-1], "--out", str(tmp_path))
+    assert code == 0
+    assert "train: 100%" in err and "epoch" in err
+    assert "%|" not in out
+
+
+@pytest.mark.slow
+def test_train_defaults_reach_97_percent_on_moons(tmp_path, capsys):
+    code, out, _ = run(capsys, "train", "--no-progress", "--out", str(tmp_path))
+    assert code == 0
+    assert float(ACCURACY_LINE.fullmatch(out.splitlines()[-1]).group(1)) >= 0.97
+
+
+def test_choices_match_nn():
+    assert set(cli.DATASETS) == set(nn.data.DATASETS)
+    assert set(cli.ACTIVATIONS) == set(nn.ACTIVATIONS)
+
+
+# ---- demo -------------------------------------------------------------------------------
+
+
+def test_demo_trains_checks_and_writes(tmp_path, capsys):
+    code, out, _ = run(capsys, "demo", *SMALL_DEMO, "--out", str(tmp_path))
+    assert code == 0
+    assert "spirals: 30 points, 3 classes; MLP 2-16-16-3 (relu), adam" in out
+    assert f"all {len(derivations.REGISTRY)} derivations ok" in out
+    assert ACCURACY_LINE.fullmatch(out.splitlines()[-1])
+    assert_outputs(tmp_path)
+
+
+def test_demo_no_check_skips_the_table(tmp_path, capsys):
+    code, out, _ = run(capsys, "demo", *SMALL_DEMO, "--no-check", "--out", str(tmp_path))
+    assert code == 0
+    assert "derivations" not in out
+    assert_outputs(tmp_path)
+
+
+def test_demo_exits_1_when_check_fails_but_still_writes(tmp_path, capsys, monkeypatch):
+    wrong = derivations.Derivation("§9", "wrong", lambda: (np.zeros(1), np.ones(1)))
+    monkeypatch.setattr(derivations, "REGISTRY", [wrong])
+    code, out, _ = run(capsys, "demo", *SMALL_DEMO, "--out", str(tmp_path))
+    assert code == 1 and "1 of 1 derivations FAIL" in out
+    assert_outputs(tmp_path)
+
+
+def test_demo_defaults_are_the_documented_ones():
+    args = cli.build_parser().parse_args(["demo"])
+    assert (args.out, args.points, args.epochs) == ("autograd-lite-out", None, None)
+    assert cli.DEMO["dataset"] == "spirals" and cli.DEMO["optimizer"] == "adam"
+
+
+@needs_dot
+def test_neuron_graph_shows_forward_and_backward(tmp_path, capsys):
+    assert run(capsys, "demo", *SMALL_DEMO, "--no-check", "--out", str(tmp_path))[0] == 0
+    svg = ET.fromstring((tmp_path / "neuron_graph.svg").read_bytes())
+    texts = [t.text for t in svg.iter("{http://www.w3.org/2000/svg}text")]
+    for label in ("x1", "x2", "w1", "w2", "b", "n", "o", "tanh", "data 0.7071"):
+        assert label in texts
+    # o = tanh(n) = √2/2, so do/dn = 1 − o² = 0.5 and do/dx1 = w1 · 0.5 = −1.5.
+    assert "grad -1.5000" in texts and "grad 0.5000" in texts
+
+
+def test_neuron_example_values():
+    o = cli.neuron_example()
+    assert o.data == pytest.approx(2**-0.5)
+    leaves = {v.label: v.grad for v in topological_order(o) if not v.parents}
+    assert leaves == pytest.approx({"x1": -1.5, "w1": 1.0, "x2": 0.5, "w2": 0.0, "b": 0.5})
+
+
+def test_missing_dot_skips_only_the_graph(tmp_path, capsys, monkeypatch):
+    def no_dot(*args, **kwargs):
+        raise viz.DotNotFoundError()
+
+    monkeypatch.setattr(viz, "save", no_dot)
+    code, out, err = run(capsys, "demo", *SMALL_DEMO, "--no-check", "--out", str(tmp_path))
+    assert code == 0
+    assert "warning: skipped" in err and "neuron_graph.svg" in err and "graphviz" in err.lower()
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(
+        set(cli.OUTPUTS) - {"neuron_graph.svg"}
+    )
+
+
+# ---- bad arguments ----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("argv", "reason"),
+    [
+        (["train", "--hidden", "16,x"], "argument --hidden: expected comma-separated positive"),
+        (["train", "--hidden", "16,0"], "argument --hidden"),
+        (["train", "--hidden", ""], "argument --hidden"),
+        (["train", "--lr", "-1"], "argument --lr: expected a positive number, got '-1'"),
+        (["train", "--lr", "0"], "argument --lr"),
+        (["train", "--lr", "nan"], "argument --lr"),
+        (["train", "--lr", "fast"], "argument --lr"),
+        (["train", "--epochs", "0"], "argument --epochs: expected a positive integer, got '0'"),
+        (["train", "--epochs", "2.5"], "argument --epochs"),
+        (["train", "--batch-size", "-4"], "argument --batch-size"),
+        (["train", "--points", "3"], "argument --points: expected at least 10 points"),
+        (["train", "--seed", "-1"], "argument --seed"),
+        (["train", "--dataset", "circles"], "argument --dataset: invalid choice: 'circles'"),
+        (["train", "--activation", "gelu"], "argument --activation: invalid choice"),
+        (["train", "--optimizer", "rmsprop"], "argument --optimizer: invalid choice"),
+        (["train", "--no-such-option"], "unrecognized arguments: --no-such-option"),
+        (["demo", "--epochs", "0"], "argument --epochs"),
+        (["demo", "extra"], "unrecognized arguments: extra"),
+        (["check", "--verbose"], "unrecognized arguments: --verbose"),
+        (["fly"], "invalid choice: 'fly'"),
+        ([], "the following arguments are required: COMMAND"),
+    ],
+)
+def test_bad_arguments_exit_2_and_say_what(tmp_path, capsys, argv, reason):
+    out_dir = tmp_path / "out"
+    extra = ["--out", str(out_dir)] if argv[:1] in (["train"], ["demo"]) else []
+    code, out, err = run(capsys, *argv, *extra)
+    assert code == 2
+    assert out == ""
+    assert reason in err.strip().splitlines()[-1]
+    assert "Traceback" not in err
+    assert not out_dir.exists()
+
+
+@pytest.mark.parametrize("command", ["train", "demo"])
+def test_unwritable_out_exits_2_before_training(tmp_path, capsys, monkeypatch, command):
+    (tmp_path / "a-file").write_text("user data\n")
+    monkeypatch.setattr(nn.train, "fit", lambda *a, **k: pytest.fail("trained anyway"))
+    code, out, err = run(capsys, command, "--out", str(tmp_path / "a-file" / "sub"))
+    assert code == 2 and out == ""
+    last = err.strip().splitlines()[-1]
+    assert last.startswith("autograd-lite: error: argument --out: cannot write to ")
+    assert "a-file/sub" in last and "Traceback" not in err
+    assert (tmp_path / "a-file").read_text() == "user data\n"
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root may write into a read-only directory")
+def test_read_only_out_exits_2(tmp_path, capsys):
+    locked = tmp_path / "locked"
+    locked.mkdir(mode=0o500)
+    try:
+        code, _, err = run(capsys, "train", "--out", str(locked))
+    finally:
+        locked.chmod(0o700)
+    assert code == 2 and "argument --out: cannot write to" in err.splitlines()[-1]
+
+
+# ---- files are written atomically, nothing a user saved is lost ----------------------------
+
+
+def test_existing_files_survive_a_failed_write(tmp_path, capsys, monkeypatch):
+    """If a rename fails, the old file is intact and no temporary file is left."""
+    (tmp_path / "notes.txt").write_text("mine\n")
+    (tmp_path / "decision_boundary.png").write_bytes(b"old picture")
+
+    def refuse(src, dst):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(os, "replace", refuse)
+    code, out, err = run(capsys, "train", *SMALL_TRAIN, "--out", str(tmp_path))
+    assert code == 2 and "Traceback" not in err
+    assert err.strip().splitlines()[-1] == (
+        f"autograd-lite: error: cannot write {tmp_path / 'decision_boundary.png'}: "
+        "No space left on device"
+    )
+    assert (tmp_path / "decision_boundary.png").read_bytes() == b"old picture"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["decision_boundary.png", "notes.txt"]
+
+
+def test_rerun_replaces_outputs_and_keeps_other_files(tmp_path, capsys):
+    (tmp_path / "notes.txt").write_text("mine\n")
+    (tmp_path / "model.json").write_text("{}")
+    assert run(capsys, "train", *SMALL_TRAIN, "--out", str(tmp_path))[0] == 0
+    assert (tmp_path / "notes.txt").read_text() == "mine\n"
+    assert json.loads((tmp_path / "model.json").read_text())["format"] == "autograd-lite.nn"
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]
+
+
+def test_interrupt_exits_130_without_traceback(tmp_path, capsys, monkeypatch):
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(nn.train, "fit", interrupted)
+    code, _, err = run(capsys, "train", "--out", str(tmp_path))
+    assert code == 130 and err.strip() == "autograd-lite: interrupted"
+    assert list(tmp_path.iterdir()) == []
+
+
+# ---- help ---------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("command", [[], ["demo"], ["train"], ["check"], ["graph"], ["example"]])
+def test_help_everywhere(capsys, command):
+    code, out, err = run(capsys, *command, "--help")
+    assert code == 0 and err == ""
+    assert out.startswith("usage: autograd-lite")
+
+
+def test_train_help_lists_the_choices(capsys):
+    _, out, _ = run(capsys, "train", "--help")
+    for word in ("moons,spirals,blobs", "adam,sgd", "--batch-size", "--no-progress", "16,16"):
+        assert word in out
+
+
+def test_python_m_autograd_lite_help():
+    result = subprocess.run(
+        [sys.executable, "-m", "autograd_lite", "--help"],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=60,
+    )
+    assert result.returncode == 0 and result.stderr == ""
+    for command in ("demo", "train", "check", "graph", "example"):
+        assert command in result.stdout

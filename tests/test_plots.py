@@ -1,0 +1,147 @@
+"""viz.plots: the decision boundary and the loss curve, drawn with matplotlib's Agg canvas."""
+
+from __future__ import annotations
+
+import os
+import xml.etree.ElementTree as ET
+
+import numpy as np
+import pytest
+
+import nn
+from autograd_lite import Value
+from viz import plots
+
+PNG = b"\x89PNG\r\n\x1a\n"
+
+
+def moons(n: int = 40):
+    return nn.data.make_moons(n, seed=1)
+
+
+@pytest.mark.parametrize(
+    "model",
+    [
+        nn.MLP(2, [5, 4, 3], "relu", seed=0),
+        nn.MLP(2, [6, 2], "tanh", seed=1),
+        nn.MLP(2, [3, 1], "sigmoid", seed=2),
+        nn.Layer(2, 3, "linear", seed=3),
+        nn.Neuron(2, "tanh", seed=4),
+    ],
+    ids=repr,
+)
+def test_numpy_forward_is_the_engines_forward(model):
+    X = np.random.default_rng(0).normal(size=(25, 2)) * 3
+    fast = plots.numpy_forward(model)
+    assert fast is not None
+    slow = plots._engine_forward(model)
+    np.testing.assert_allclose(fast(X), slow(X), rtol=1e-12, atol=1e-12)
+
+
+def test_numpy_forward_declines_other_models():
+    assert plots.numpy_forward(lambda x: Value(x[0])) is None
+
+
+@pytest.mark.parametrize("suffix", [".png", ".svg", ".pdf"])
+def test_decision_boundary_formats(tmp_path, suffix):
+    X, y = moons()
+    path = plots.plot_decision_boundary(nn.MLP(2, [4, 2], seed=0), X, y, tmp_path / f"db{suffix}")
+    data = path.read_bytes()
+    if suffix == ".png":
+        assert data.startswith(PNG)
+    elif suffix == ".svg":
+        ET.fromstring(data)
+    else:
+        assert data.startswith(b"%PDF")
+    assert os.listdir(tmp_path) == [f"db{suffix}"]
+
+
+def test_same_picture_same_bytes(tmp_path):
+    X, y = moons()
+    model = nn.MLP(2, [4, 2], seed=0)
+    for suffix in (".png", ".svg"):
+        a = plots.plot_decision_boundary(model, X, y, tmp_path / f"a{suffix}").read_bytes()
+        b = plots.plot_decision_boundary(model, X, y, tmp_path / f"b{suffix}").read_bytes()
+        assert a == b
+
+
+def test_any_callable_model_with_one_score(tmp_path):
+    """A model nn does not know is called point by point; one score means class = score > 0."""
+    X, y = moons()
+    calls = []
+
+    def model(x):
+        calls.append(x)
+        return x[0] * 2.0 - 1.0 + Value(0.0)
+
+    plots.plot_decision_boundary(model, X, y, tmp_path / "db.png", resolution=300)
+    assert len(calls) == 60 * 60 + len(X)  # the grid is capped at 60 × 60 for slow models
+    assert plots._classes(np.array([[-0.5], [0.5]]), 0.0).tolist() == [0, 1]
+
+
+def test_decision_boundary_rejects_bad_input(tmp_path):
+    X, y = moons()
+    model = nn.MLP(2, [2], seed=0)
+    with pytest.raises(ValueError, match="use a name ending in .png, .svg or .pdf"):
+        plots.plot_decision_boundary(model, X, y, tmp_path / "db.jpg")
+    with pytest.raises(ValueError, match=r"X must have shape \(n, 2\)"):
+        plots.plot_decision_boundary(model, X[:, :1], y, tmp_path / "db.png")
+    with pytest.raises(ValueError, match="y must have shape"):
+        plots.plot_decision_boundary(model, X, y[:-1], tmp_path / "db.png")
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize(
+    "history",
+    [
+        nn.train.History(loss=[1.0, 0.5, 0.25], accuracy=[0.5, 0.7, 0.9], seconds=[0.1] * 3),
+        {"loss": [1.0, 0.4], "accuracy": [0.5, 0.8]},
+        [3.0, 2.0, 1.0, 0.0],  # a zero loss: linear scale instead of log
+        [0.7],
+    ],
+    ids=["History", "dict", "list", "one epoch"],
+)
+def test_plot_loss(tmp_path, history):
+    path = plots.plot_loss(history, tmp_path / "loss.png")
+    assert path.read_bytes().startswith(PNG)
+    assert os.listdir(tmp_path) == ["loss.png"]
+
+
+def test_plot_loss_rejects_bad_input(tmp_path):
+    with pytest.raises(ValueError, match="no losses"):
+        plots.plot_loss([], tmp_path / "loss.png")
+    with pytest.raises(TypeError, match="history must be"):
+        plots.plot_loss(3.0, tmp_path / "loss.png")
+    with pytest.raises(ValueError, match="suffix"):
+        plots.plot_loss([1.0], tmp_path / "loss")
+
+
+def test_plotting_does_not_touch_pyplot_or_the_backend(tmp_path):
+    import sys
+
+    import matplotlib
+
+    backend = matplotlib.get_backend()
+    plots.plot_loss([1.0, 0.5], tmp_path / "loss.png")
+    assert matplotlib.get_backend() == backend
+    assert "matplotlib.pyplot" not in sys.modules or _no_open_figures()
+
+
+def _no_open_figures() -> bool:
+    import matplotlib.pyplot as plt
+
+    return plt.get_fignums() == []
+
+
+def test_a_failed_write_keeps_the_old_file(tmp_path, monkeypatch):
+    target = tmp_path / "loss.png"
+    target.write_bytes(b"old")
+
+    def refuse(src, dst):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(os, "replace", refuse)
+    with pytest.raises(OSError, match="No space left"):
+        plots.plot_loss([1.0, 0.5], target)
+    assert target.read_bytes() == b"old"
+    assert os.listdir(tmp_path) == ["loss.png"]

@@ -9,7 +9,7 @@ PY     := $(VENV)/bin/python
 PIP    := $(PY) -m pip
 OUT    ?= autograd-lite-out
 
-.PHONY: demo test lint format bench docs dot torch-oracle clean
+.PHONY: demo test lint format bench docs dot torch-oracle notebooks clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -69,6 +69,10 @@ bench: $(VENV)/.installed-dev
 # Regenerate the pictures the README shows.
 docs: $(VENV)/.installed dot
 	$(VENV)/bin/autograd-lite demo --out docs --no-check
+
+# Rebuild the teaching notebooks from notebooks/src/ (runs each one and stores its outputs).
+notebooks: $(VENV)/.installed-dev dot
+	$(PY) notebooks/build.py
 
 clean:
 	rm -rf $(VENV) $(OUT) .pytest_cache .ruff_cache .hypothesis

@@ -1,0 +1,88 @@
+"""The teaching notebooks: each matches its source, is stored executed, and runs top to bottom.
+
+Every ``notebooks/NN_name.ipynb`` is built from ``notebooks/src/NN_name.py`` by
+``notebooks/build.py`` (``make notebooks``). These tests fail when a notebook
+is stale (its cells differ from its source), was stored without outputs, or
+raises when run again: each notebook asserts its own claims (closed form vs
+engine), so a wrong engine fails here. Runs use a fresh kernel per notebook,
+in a temporary directory, on an in-memory copy: the stored file is never
+rewritten.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+from pathlib import Path
+
+import nbformat
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+NOTEBOOK_DIR = ROOT / "notebooks"
+NOTEBOOKS = sorted(NOTEBOOK_DIR.glob("[0-9]*.ipynb"))
+SOURCES = sorted((NOTEBOOK_DIR / "src").glob("[0-9]*.py"))
+CELL_TIMEOUT = 120  # seconds; each whole notebook takes well under 20
+
+
+def _load_builder():
+    spec = importlib.util.spec_from_file_location("notebooks_build", NOTEBOOK_DIR / "build.py")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+build = _load_builder()
+
+
+def _read(path: Path) -> nbformat.NotebookNode:
+    return nbformat.read(path, as_version=4)
+
+
+def test_every_source_has_its_notebook_and_back() -> None:
+    assert NOTEBOOKS, f"no notebooks in {NOTEBOOK_DIR}"
+    assert [p.stem for p in NOTEBOOKS] == [s.stem for s in SOURCES], (
+        "notebooks/*.ipynb and notebooks/src/*.py must pair up; run `make notebooks`"
+    )
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_notebook_matches_its_source(path: Path) -> None:
+    expected = build.parse_source(build.source_of(path).read_text(encoding="utf-8"))
+    stored = [(cell.cell_type, cell.source) for cell in _read(path).cells]
+    for i, (want, have) in enumerate(zip(expected, stored)):
+        assert want == have, (
+            f"{path.name}: cell {i} differs from {build.source_of(path).name}; "
+            "run `make notebooks` to rebuild it"
+        )
+    assert len(expected) == len(stored), f"{path.name}: stale; run `make notebooks`"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_notebook_is_stored_executed(path: Path) -> None:
+    nb = _read(path)
+    code = [cell for cell in nb.cells if cell.cell_type == "code"]
+    counts = [cell.execution_count for cell in code]
+    assert counts == list(range(1, len(code) + 1)), (
+        f"{path.name}: not executed top to bottom in one run (execution counts {counts})"
+    )
+    outputs = [output for cell in code for output in cell.outputs]
+    assert outputs, f"{path.name}: stored without outputs"
+    errors = [o for o in outputs if o.output_type == "error"]
+    assert not errors, f"{path.name}: stored with an error output: {errors[0].get('ename')}"
+    assert any(
+        "image/png" in o.get("data", {}) or "image/svg+xml" in o.get("data", {}) for o in outputs
+    ), f"{path.name}: a lesson should have at least one picture"
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_notebook_runs_top_to_bottom(path: Path, tmp_path: Path) -> None:
+    nb = _read(path)  # an in-memory copy: the stored notebook is never rewritten
+    for cell in nb.cells:
+        if cell.cell_type == "code":
+            cell.outputs, cell.execution_count = [], None
+    build.execute(nb, cwd=tmp_path, timeout=CELL_TIMEOUT)  # raises CellExecutionError
+    code = [cell for cell in nb.cells if cell.cell_type == "code"]
+    assert all(cell.execution_count is not None for cell in code)

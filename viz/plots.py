@@ -225,8 +225,8 @@ def plot_loss(history: Any, path: str | os.PathLike[str], *, title: str | None =
         right.plot(epochs[: len(accuracy)], accuracy, color="#2166ac", linewidth=1.2)
         right.set_ylim(0.0, 1.02)
         right.set_ylabel("training accuracy", color="#2166ac")
-    final = f"final loss {loss[-1]:.4g}" + (f", accuracy {accuracy[-1]:.1%}" if accuracy else "")
-    ax.set_title(title or f"training — {final}")
+    last = f"loss {loss[-1]:.4g}" + (f", accuracy {accuracy[-1]:.1%}" if accuracy else "")
+    ax.set_title(title or f"training — last epoch: {last}")
     return _save(fig, path, fmt)
 
 

@@ -48,7 +48,7 @@ torch-oracle: $(VENV)/.installed-dev
 	fi
 
 demo: $(VENV)/.installed dot
-	$(VENV)/bin/autograd-lite example
+	$(VENV)/bin/autograd-lite demo --out $(OUT)
 
 test: $(VENV)/.installed-dev dot torch-oracle
 	$(VENV)/bin/ruff check .

@@ -18,11 +18,13 @@ install it.
 Modules: :mod:`viz.dot` (the drawing), :mod:`viz.style` (kinds, colours,
 legend), :mod:`viz.groups` (neuron clusters), :mod:`viz.collapse` (one node
 per neuron), :mod:`viz.render` (SVG, files), :mod:`viz.drawing` (the
-Digraph subclass and the missing-``dot`` error).
+Digraph subclass and the missing-``dot`` error), :mod:`viz.plots` (a
+classifier's decision boundary and loss curve, with matplotlib).
 """
 
 from .dot import DEFAULT_MAX_NODES, draw_dot
 from .drawing import DotNotFoundError, Drawing
+from .plots import plot_decision_boundary, plot_loss
 from .render import FORMATS, atomic_write, output_format, render_bytes, save, to_svg
 
 __all__ = [
@@ -33,6 +35,8 @@ __all__ = [
     "atomic_write",
     "draw_dot",
     "output_format",
+    "plot_decision_boundary",
+    "plot_loss",
     "render_bytes",
     "save",
     "to_svg",

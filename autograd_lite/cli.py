@@ -333,6 +333,10 @@ def _print_check() -> bool:
 def _output_dir(text: str) -> Path:
     """``--out``: create the directory if needed and make sure a file can be written in it."""
     out = Path(text)
+    if not text:
+        raise CommandError("argument --out: expected a directory name, got ''")
+    if out.exists() and not out.is_dir():
+        raise CommandError(f"argument --out: {text} is a file, not a directory")
     try:
         out.mkdir(parents=True, exist_ok=True)
         fd, probe = tempfile.mkstemp(prefix=".autograd-lite-", suffix=".tmp", dir=out)

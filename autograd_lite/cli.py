@@ -1,11 +1,10 @@
-"""The ``autograd-lite`` command line: ``demo``, ``train``, ``check``, ``graph``, ``example``.
+"""The ``autograd-lite`` command line: ``demo``, ``train``, ``check`` and ``graph``.
 
 - ``demo``: train an MLP on three spirals, check every derivation of MATH.md,
   write the pictures and the model into ``--out``;
 - ``train``: the same training with every setting on the command line;
 - ``check``: each derivation of MATH.md, closed form against the engine;
 - ``graph``: draw the computation graph of an expression;
-- ``example``: the README's engine example.
 
 Each subcommand is a function
 ``cmd_NAME(args) -> int`` registered in ``build_parser``. A command reports a
@@ -30,26 +29,6 @@ from typing import Any
 
 class CommandError(Exception):
     """A problem the user can fix (bad input, unwritable file): reported in one line, exit 2."""
-
-
-def cmd_example(args: argparse.Namespace) -> int:
-    """The README's engine example: micrograd's expression, forward and backward."""
-    from .value import Value
-
-    a, b = Value(-4.0, label="a"), Value(2.0, label="b")
-    c = a + b
-    d = a * b + b**3
-    c += c + 1
-    c += 1 + c + (-a)
-    d += d * 2 + (b + a).relu()
-    d += 3 * d + (b - a).relu()
-    e = c - d
-    f = e**2
-    g = f / 2.0
-    g += 10.0 / f
-    g.backward()
-    print(f"g = {g.data:.4f}, dg/da = {a.grad:.4f}, dg/db = {b.grad:.4f}")
-    return 0
 
 
 def cmd_graph(args: argparse.Namespace) -> int:
@@ -350,41 +329,25 @@ def _output_dir(text: str) -> Path:
 # Argument types: each raises ArgumentTypeError saying what is wrong; argparse exits 2.
 
 
-def _positive_int(text: str) -> int:
-    try:
-        n = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
-    if n < 1:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}")
-    return n
+def _checked(convert: Any, ok: Any, expected: str) -> Any:
+    """An argparse type: ``convert(text)`` that must satisfy ``ok``, else says ``expected``."""
+
+    def parse(text: str) -> Any:
+        try:
+            value = convert(text)
+        except ValueError:
+            value = None
+        if value is None or not ok(value):
+            raise argparse.ArgumentTypeError(f"expected {expected}, got {text!r}")
+        return value
+
+    return parse
 
 
-def _points(text: str) -> int:
-    n = _positive_int(text)
-    if n < 10:
-        raise argparse.ArgumentTypeError(f"expected at least 10 points, got {text!r}")
-    return n
-
-
-def _seed(text: str) -> int:
-    try:
-        n = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected an integer ≥ 0, got {text!r}") from None
-    if n < 0:
-        raise argparse.ArgumentTypeError(f"expected an integer ≥ 0, got {text!r}")
-    return n
-
-
-def _learning_rate(text: str) -> float:
-    try:
-        lr = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a positive number, got {text!r}") from None
-    if not (math.isfinite(lr) and lr > 0.0):
-        raise argparse.ArgumentTypeError(f"expected a positive number, got {text!r}")
-    return lr
+_positive_int = _checked(int, lambda n: n >= 1, "a positive integer")
+_points = _checked(int, lambda n: n >= 10, "at least 10 points")
+_seed = _checked(int, lambda n: n >= 0, "an integer ≥ 0")
+_learning_rate = _checked(float, lambda x: math.isfinite(x) and x > 0.0, "a positive number")
 
 
 def _layer_sizes(text: str) -> list[int]:
@@ -509,8 +472,6 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     _add_training(sub)
     _add_graph(sub)
-    example = sub.add_parser("example", help="run the README's engine example")
-    example.set_defaults(func=cmd_example)
     return parser
 
 

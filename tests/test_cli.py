@@ -335,7 +335,7 @@ def test_interrupt_exits_130_without_traceback(tmp_path, capsys, monkeypatch):
 # ---- help ---------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("command", [[], ["demo"], ["train"], ["check"], ["graph"], ["example"]])
+@pytest.mark.parametrize("command", [[], ["demo"], ["train"], ["check"], ["graph"]])
 def test_help_everywhere(capsys, command):
     code, out, err = run(capsys, *command, "--help")
     assert code == 0 and err == ""
@@ -357,5 +357,5 @@ def test_python_m_autograd_lite_help():
         timeout=60,
     )
     assert result.returncode == 0 and result.stderr == ""
-    for command in ("demo", "train", "check", "graph", "example"):
+    for command in ("demo", "train", "check", "graph"):
         assert command in result.stdout

@@ -136,7 +136,7 @@ def test_bad_bindings_exit_2(tmp_path, capsys, bindings, reason):
 def test_unknown_suffix_exits_2_before_computing(tmp_path, capsys):
     code, _, err = run(capsys, "graph", "log(-1)", "-o", str(tmp_path / "out.txt"))
     assert code == 2
-    assert ".svg, .png, .pdf or .dot" in err.strip().splitlines()[-1]
+    assert ".svg, .png, .pdf, .dot or .gv" in err.strip().splitlines()[-1]
     assert list(tmp_path.iterdir()) == []
 
 

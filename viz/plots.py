@@ -24,7 +24,7 @@ import numpy as np
 
 from autograd_lite import Value, no_grad
 
-from .render import atomic_write
+from .render import atomic_write, output_format
 
 # File suffix -> matplotlib output format.
 PLOT_FORMATS = {".png": "png", ".svg": "svg", ".pdf": "pdf"}
@@ -37,13 +37,7 @@ Scores = Callable[[np.ndarray], np.ndarray]
 
 def plot_format(path: str | os.PathLike[str]) -> str:
     """'png', 'svg' or 'pdf' from the suffix of ``path``; ValueError for anything else."""
-    suffix = Path(path).suffix.lower()
-    if suffix not in PLOT_FORMATS:
-        raise ValueError(
-            f"viz.plots: cannot tell the format of {os.fspath(path)!r} "
-            f"(suffix {suffix or 'missing'!r}): use a name ending in .png, .svg or .pdf"
-        )
-    return PLOT_FORMATS[suffix]
+    return output_format(path, PLOT_FORMATS)
 
 
 # ---------------------------------------------------------------------------------------

@@ -21,18 +21,20 @@ from .dot import draw_dot
 FORMATS = {".svg": "svg", ".png": "png", ".pdf": "pdf", ".dot": "dot", ".gv": "dot"}
 
 
-def output_format(path: str | os.PathLike[str]) -> str:
-    """The format ``save`` writes for ``path`` ('svg', 'png', 'pdf' or 'dot'), from its suffix.
+def output_format(path: str | os.PathLike[str], formats: dict[str, str] = FORMATS) -> str:
+    """The format to write ``path`` in, from its suffix and a suffix -> format table.
 
-    Raises ValueError for any other suffix.
+    With the default table: 'svg', 'png', 'pdf' or 'dot' for a drawing.
+    Raises ValueError naming the suffixes that work for any other suffix.
     """
     suffix = Path(path).suffix.lower()
-    if suffix not in FORMATS:
+    if suffix not in formats:
+        *others, last = formats
         raise ValueError(
             f"cannot tell the format of {os.fspath(path)!r} from its suffix "
-            f"({suffix or 'none'}): use a name ending in .svg, .png, .pdf or .dot"
+            f"({suffix or 'none'}): use a name ending in {', '.join(others)} or {last}"
         )
-    return FORMATS[suffix]
+    return formats[suffix]
 
 
 def render_bytes(root: Value, fmt: str, **options: Any) -> bytes:

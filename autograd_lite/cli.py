@@ -359,6 +359,17 @@ def _layer_sizes(text: str) -> list[int]:
     return [int(p) for p in parts]
 
 
+def _add_output_options(parser: argparse.ArgumentParser) -> None:
+    """``--out DIR`` and ``--no-progress``, shared by ``demo`` and ``train``."""
+    parser.add_argument(
+        "--out",
+        metavar="DIR",
+        default=DEFAULT_OUT,
+        help=f"output directory (default: {DEFAULT_OUT})",
+    )
+    parser.add_argument("--no-progress", action="store_true", help="no progress bar")
+
+
 def _add_training(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     outputs = ", ".join(OUTPUTS)
     demo = sub.add_parser(
@@ -370,14 +381,8 @@ def _add_training(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
             f"{outputs} into --out."
         ),
     )
-    demo.add_argument(
-        "--out",
-        metavar="DIR",
-        default=DEFAULT_OUT,
-        help=f"output directory (default: {DEFAULT_OUT})",
-    )
+    _add_output_options(demo)
     demo.add_argument("--no-check", action="store_true", help="skip the derivation checks")
-    demo.add_argument("--no-progress", action="store_true", help="no progress bar")
     # Smaller runs, for the tests.
     demo.add_argument("--points", type=_points, help=argparse.SUPPRESS)
     demo.add_argument("--epochs", type=_positive_int, help=argparse.SUPPRESS)
@@ -443,13 +448,7 @@ def _add_training(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
         metavar="N",
         help="seeds the data, the initial weights and the shuffling (default: 0)",
     )
-    train.add_argument(
-        "--out",
-        metavar="DIR",
-        default=DEFAULT_OUT,
-        help=f"output directory (default: {DEFAULT_OUT})",
-    )
-    train.add_argument("--no-progress", action="store_true", help="no progress bar")
+    _add_output_options(train)
     train.set_defaults(func=cmd_train)
 
     check = sub.add_parser(

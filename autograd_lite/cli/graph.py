@@ -1,0 +1,85 @@
+"""``autograd-lite graph``: draw the computation graph of an expression."""
+
+from __future__ import annotations
+
+import argparse
+
+from .common import CommandError, Subparsers, write_stdout
+
+
+def cmd_graph(args: argparse.Namespace) -> int:
+    """Parse EXPR with the NAME=VALUE bindings, run backward, draw the graph to -o FILE."""
+    import viz
+
+    from ..expr import ExpressionError, parse_bindings, parse_expression
+
+    to_stdout = args.output == "-"
+    try:
+        env = parse_bindings(args.bindings)
+        fmt = "svg" if to_stdout else viz.output_format(args.output)
+        root = parse_expression(args.expression, env)
+    except (ExpressionError, ValueError) as e:  # ValueError: output_format's unknown suffix
+        raise CommandError(str(e)) from None
+    root.backward()
+    options = {
+        "rankdir": args.rankdir,
+        "show_grad": not args.no_grad,
+        "number_backward": args.number_backward,
+    }
+    try:
+        data = viz.render_bytes(root, fmt, **options)
+    except viz.DotNotFoundError as e:
+        raise CommandError(f"{e} (-o FILE.dot writes DOT text without it)") from None
+    if to_stdout:
+        write_stdout(data.decode("utf-8"))
+        return 0
+    try:
+        viz.atomic_write(args.output, data)
+    except OSError as e:
+        raise CommandError(f"cannot write {args.output}: {e.strerror or e}") from None
+    return 0
+
+
+def register(sub: Subparsers) -> None:
+    """Add the ``graph`` command."""
+    graph = sub.add_parser(
+        "graph",
+        help="draw the computation graph of an expression",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        description=(
+            "Build EXPR from Values (one per NAME, labelled with it), run backward and\n"
+            "draw the graph with each node's data and grad.\n\n"
+            "EXPR may use numbers, names, + - * / **, parentheses and the functions\n"
+            "exp log tanh sigmoid relu and max(a, b). Nothing else is accepted, and\n"
+            "nothing is evaluated by Python."
+        ),
+        epilog=(
+            "example:\n"
+            "  autograd-lite graph 'tanh(x*w + b)' x=0.5 w=-3 b=2 -o neuron.svg\n"
+            "  autograd-lite graph -o - -- '-x**2' x=3     (-- before an EXPR starting with -)"
+        ),
+    )
+    graph.add_argument("expression", metavar="EXPR", help="for example 'tanh(x*w + b)'")
+    graph.add_argument(
+        "bindings", metavar="NAME=VALUE", nargs="*", help="a value for each name in EXPR"
+    )
+    graph.add_argument(
+        "-o",
+        "--output",
+        metavar="FILE",
+        required=True,
+        help="where to draw: .svg .png .pdf or .dot (format from the suffix); - for SVG on stdout",
+    )
+    graph.add_argument(
+        "--rankdir",
+        choices=("LR", "TB", "RL", "BT"),
+        default="LR",
+        help="direction of the drawing (default LR: left to right)",
+    )
+    graph.add_argument("--no-grad", action="store_true", help="hide the gradients")
+    graph.add_argument(
+        "--number-backward",
+        action="store_true",
+        help="number the nodes in the order backward visits them",
+    )
+    graph.set_defaults(func=cmd_graph)

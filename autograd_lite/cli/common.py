@@ -25,19 +25,41 @@ class CommandError(Exception):
     """A problem the user can fix (bad input, unwritable file): reported in one line, exit 2."""
 
 
-def write_stdout(text: str) -> None:
-    """Write to stdout; a closed pipe (``... | head``) is not an error."""
+def write_stdout(data: str | bytes) -> None:
+    """Write to stdout: bytes as they are (whatever stdout's encoding), text in its encoding.
+
+    A closed pipe (``... | head``) is not an error. A closed stdout (``>&-``) or one
+    that cannot take the data (``>/dev/full``) raises CommandError.
+    """
+    stream = sys.stdout
+    if stream is None:  # started with file descriptor 1 closed
+        raise CommandError("cannot write to stdout: it is closed")
     try:
-        sys.stdout.write(text)
-        sys.stdout.flush()
+        if isinstance(data, bytes) and hasattr(stream, "buffer"):
+            stream.flush()  # what was printed before goes first
+            stream.buffer.write(data)
+            stream.buffer.flush()
+        else:
+            stream.write(data.decode("utf-8") if isinstance(data, bytes) else data)
+            stream.flush()
     except BrokenPipeError:
         silence_stdout()
+    except (OSError, ValueError) as e:  # ValueError: "I/O operation on closed file"
+        if isinstance(e, OSError):
+            silence_stdout()  # the interpreter's last flush must not fail again
+        reason = e.strerror if isinstance(e, OSError) and e.strerror else str(e)
+        raise CommandError(f"cannot write to stdout: {reason}") from None
 
 
 def silence_stdout() -> None:
     """Point stdout at devnull so the interpreter's final flush does not fail again."""
+    try:
+        fd = sys.stdout.fileno()
+    except (AttributeError, OSError, ValueError):  # not a real file (a test's capture)
+        return
     devnull = os.open(os.devnull, os.O_WRONLY)
-    os.dup2(devnull, sys.stdout.fileno())
+    os.dup2(devnull, fd)
+    os.close(devnull)
 
 
 def output_dir(text: str) -> Path:

@@ -108,8 +108,31 @@ def checked(convert: Callable[[str], Any], ok: Callable[[Any], bool], expected: 
     return parse
 
 
+# The largest sizes train accepts: beyond them a run cannot finish on a laptop (hours, or
+# more memory than it has). train also bounds their product; see cli/train.py.
+MAX_POINTS = 100_000
+MAX_EPOCHS = 100_000
+MAX_WIDTH = 1_000  # neurons in one hidden layer
+MAX_LAYERS = 10  # hidden layers
+
+
+def at_most(parse: Callable[[str], Any], limit: int, unit: str) -> Callable[[str], Any]:
+    """``parse``, then refuse a number above ``limit`` saying that it is the limit."""
+
+    def bounded(text: str) -> Any:
+        value = parse(text)
+        if value > limit:
+            raise argparse.ArgumentTypeError(
+                f"at most {limit:,} {unit} (a larger run cannot finish on a laptop), got {text!r}"
+            )
+        return value
+
+    return bounded
+
+
 positive_int = checked(int, lambda n: n >= 1, "a positive integer")
-points = checked(int, lambda n: n >= 10, "at least 10 points")
+points = at_most(checked(int, lambda n: n >= 10, "at least 10 points"), MAX_POINTS, "points")
+epochs = at_most(positive_int, MAX_EPOCHS, "epochs")
 seed = checked(int, lambda n: n >= 0, "an integer ≥ 0")
 learning_rate = checked(float, lambda x: math.isfinite(x) and x > 0.0, "a positive number")
 
@@ -121,4 +144,10 @@ def layer_sizes(text: str) -> list[int]:
         raise argparse.ArgumentTypeError(
             f"expected comma-separated positive layer sizes such as 16,16, got {text!r}"
         )
-    return [int(p) for p in parts]
+    sizes = [int(p) for p in parts]
+    if len(sizes) > MAX_LAYERS or max(sizes) > MAX_WIDTH:
+        raise argparse.ArgumentTypeError(
+            f"at most {MAX_LAYERS} hidden layers of at most {MAX_WIDTH:,} neurons each "
+            f"(a larger model cannot train on a laptop), got {text!r}"
+        )
+    return sizes

@@ -342,3 +342,19 @@ def test_a_closed_stdout_is_a_one_line_error(tmp_path):
     assert done.returncode == 2
     assert done.stderr == b"autograd-lite: error: cannot write to stdout: it is closed\n"
     assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.skipif(not os.path.exists("/dev/full"), reason="no /dev/full")
+@pytest.mark.parametrize("argv", [["check"], ["graph", "x", "x=1", "-o", "a.dot"]])
+def test_any_command_on_a_full_stdout_ends_in_one_line(tmp_path, argv):
+    with open("/dev/full", "wb") as full:
+        done = subprocess.run(
+            [sys.executable, "-m", "autograd_lite", *argv],
+            stdout=full,
+            stderr=subprocess.PIPE,
+            cwd=tmp_path,
+            env={**os.environ, "PYTHONPATH": str(ROOT)},
+            timeout=120,
+        )
+    assert done.returncode == 2
+    assert done.stderr == b"autograd-lite: error: cannot write to stdout: No space left on device\n"

@@ -7,6 +7,7 @@ A command reports a problem the user can fix by raising :class:`CommandError`;
 from __future__ import annotations
 
 import argparse
+import errno
 import math
 import os
 import sys
@@ -49,6 +50,16 @@ def write_stdout(data: str | bytes) -> None:
             silence_stdout()  # the interpreter's last flush must not fail again
         reason = e.strerror if isinstance(e, OSError) and e.strerror else str(e)
         raise CommandError(f"cannot write to stdout: {reason}") from None
+
+
+def failed_write(e: OSError) -> bool:
+    """Whether ``e`` is a failed write to stdout or stderr (``> /dev/full``, a lost terminal).
+
+    Commands turn the errors of the files they write into CommandError, naming
+    the file; an OSError that escapes them without a file name and with one of
+    these errno values comes from ``print``.
+    """
+    return e.filename is None and e.errno in (errno.ENOSPC, errno.EBADF, errno.EIO, errno.EDQUOT)
 
 
 def silence_stdout() -> None:

@@ -90,7 +90,11 @@ class Adam(Optimizer):
         g ← g + λθ
         m ← β1·m + (1 − β1)·g,   v ← β2·v + (1 − β2)·g²
         θ ← θ − (α / (1 − β1^t)) · m / (√v / √(1 − β2^t) + ε)
+
+    ``weight_decay=None`` means the class's default: 0 for Adam, 0.01 for AdamW (as torch).
     """
+
+    DEFAULT_WEIGHT_DECAY = 0.0
 
     def __init__(
         self,
@@ -98,7 +102,7 @@ class Adam(Optimizer):
         lr: float = 1e-3,
         betas: tuple[float, float] = (0.9, 0.999),
         eps: float = 1e-8,
-        weight_decay: float = 0.0,
+        weight_decay: float | None = None,
     ) -> None:
         super().__init__(params, lr)
         beta1, beta2 = betas
@@ -107,6 +111,8 @@ class Adam(Optimizer):
                 raise ValueError(f"Adam: {name} must be in [0, 1), got {b!r}")
         self.betas = (float(beta1), float(beta2))
         self.eps = _non_negative("eps", eps)
+        if weight_decay is None:
+            weight_decay = self.DEFAULT_WEIGHT_DECAY
         self.weight_decay = _non_negative("weight_decay", weight_decay)
         self.t = 0
         self.m = [0.0] * len(self.params)
@@ -143,18 +149,10 @@ class AdamW(Adam):
         θ ← θ · (1 − αλ)                 (weight_decay λ, default 0.01 as torch)
         m ← β1·m + (1 − β1)·g,   v ← β2·v + (1 − β2)·g²
         θ ← θ − (α / (1 − β1^t)) · m / (√v / √(1 − β2^t) + ε)
-    With λ = 0 it is exactly Adam.
+    With λ = 0 it is exactly Adam. Takes Adam's arguments.
     """
 
-    def __init__(
-        self,
-        params: Iterable[Value],
-        lr: float = 1e-3,
-        betas: tuple[float, float] = (0.9, 0.999),
-        eps: float = 1e-8,
-        weight_decay: float = 1e-2,
-    ) -> None:
-        super().__init__(params, lr, betas, eps, weight_decay)
+    DEFAULT_WEIGHT_DECAY = 1e-2
 
     def step(self) -> None:
         """One update of every parameter from its current ``.grad``."""

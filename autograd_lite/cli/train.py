@@ -7,10 +7,12 @@ setting from the command line. Both write the pictures and the model into ``--ou
 from __future__ import annotations
 
 import argparse
+import functools
 import shutil
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -116,6 +118,22 @@ def check_size(settings: dict[str, Any]) -> None:
         )
 
 
+def _divergence_is_an_error(train: Callable[..., float]) -> Callable[..., float]:
+    """A run that diverges (nn.train.DivergenceError) ends in CommandError, nothing written."""
+
+    @functools.wraps(train)
+    def guarded(*args: Any, **kwargs: Any) -> float:
+        import nn
+
+        try:
+            return train(*args, **kwargs)
+        except nn.train.DivergenceError as e:
+            raise CommandError(f"{e} (--lr); nothing was written") from None
+
+    return guarded
+
+
+@_divergence_is_an_error
 def _train_and_write(settings: dict[str, Any], out: Path, *, progress: bool) -> float:
     """Train as ``settings`` say, write OUTPUTS into ``out``; return the training accuracy."""
     import nn
@@ -137,20 +155,17 @@ def _train_and_write(settings: dict[str, Any], out: Path, *, progress: bool) -> 
         flush=True,
     )
     start = time.perf_counter()
-    try:
-        history = nn.train.fit(
-            model,
-            X,
-            y,
-            loss="softmax_cross_entropy",
-            optimizer=optimizer,
-            epochs=settings["epochs"],
-            batch_size=settings["batch_size"],
-            progress=progress,
-            seed=settings["seed"],
-        )
-    except nn.train.DivergenceError as e:
-        raise CommandError(f"{e} (--lr); nothing was written") from None
+    history = nn.train.fit(
+        model,
+        X,
+        y,
+        loss="softmax_cross_entropy",
+        optimizer=optimizer,
+        epochs=settings["epochs"],
+        batch_size=settings["batch_size"],
+        progress=progress,
+        seed=settings["seed"],
+    )
     seconds = time.perf_counter() - start
     loss, accuracy = nn.train.evaluate(model, X, y)
     print(f"trained in {seconds:.1f} s: final loss {loss:.4f}, training accuracy {accuracy:.1%}")

@@ -27,6 +27,7 @@ from __future__ import annotations
 import ast
 import keyword
 import math
+import unicodedata
 from collections.abc import Callable, Iterable, Mapping
 
 from .value import Value, _constant, detect_anomaly
@@ -98,11 +99,16 @@ class ExpressionError(ValueError):
 
 
 def parse_bindings(pairs: Iterable[str]) -> dict[str, float]:
-    """``["x=0.5", "w=-3"]`` -> ``{"x": 0.5, "w": -3.0}``; the values must be finite numbers."""
+    """``["x=0.5", "w=-3"]`` -> ``{"x": 0.5, "w": -3.0}``; the values must be finite numbers.
+
+    Names are normalised (NFKC) as Python normalises the names in the expression,
+    so ``ｘ=1`` (a fullwidth x) binds the ``ｘ`` of ``ｘ**2``, which is ``x``.
+    """
     env: dict[str, float] = {}
     for pair in pairs:
+        _check_utf8(pair, "a NAME=VALUE binding")
         name, eq, text = pair.partition("=")
-        name = name.strip()
+        name = unicodedata.normalize("NFKC", name.strip())
         if not eq:
             raise ExpressionError(f"expected NAME=VALUE, got {_clip(pair)!r}")
         if not name.isidentifier() or keyword.iskeyword(name):
@@ -119,6 +125,20 @@ def parse_bindings(pairs: Iterable[str]) -> dict[str, float]:
             raise ExpressionError(f"the value of {name} must be finite, got {_clip(text)!r}")
         env[name] = value
     return env
+
+
+def _check_utf8(text: str, what: str) -> None:
+    """ExpressionError if ``text`` holds bytes that were not UTF-8 text.
+
+    On POSIX, Python turns each undecodable byte of a command-line argument
+    into a lone surrogate (U+DC80..U+DCFF, PEP 383); say which byte it was.
+    """
+    for i, char in enumerate(text):
+        if "\ud800" <= char <= "\udfff":
+            byte = f"byte {ord(char) - 0xDC00:#04x}" if char >= "\udc80" else f"{char!r}"
+            raise ExpressionError(
+                f"{what} is not valid UTF-8 text ({byte} at character {i + 1}); write it in UTF-8"
+            )
 
 
 def parse_expression(text: str, env: Mapping[str, float]) -> Value:
@@ -148,6 +168,7 @@ def check_expression(text: str) -> ast.Expression:
     """
     if not isinstance(text, str):
         raise ExpressionError(f"the expression must be a string, got {type(text).__name__}")
+    _check_utf8(text, "the expression")
     if len(text) > MAX_LENGTH:
         raise ExpressionError(
             f"the expression is too long ({len(text)} characters; the limit is {MAX_LENGTH})"

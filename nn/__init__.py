@@ -8,7 +8,7 @@
 >>> loss.backward()                                   # ∂L/∂z = softmax(z) − y
 
 Modules: ``module`` (Module, Neuron, Layer, MLP), ``losses``, ``optim`` (SGD,
-Adam), ``data`` (moons, spirals, blobs), ``train`` (fit, evaluate, predict),
+Adam, AdamW), ``data`` (moons, spirals, blobs), ``train`` (fit, evaluate, predict),
 ``metrics`` (accuracy), ``serialize`` (save, load) and ``derivations`` (the
 MATH.md checks: ``nn.derivations.run_all()``).
 """

@@ -214,18 +214,27 @@ class Layer(Module):
 class MLP(Module):
     """Layers of sizes ``nin → nouts[0] → ... → nouts[-1]``.
 
-    Hidden layers use ``activation``; the last layer is linear (its outputs
-    are logits or scores for a loss). Layers are named ``L0``, ``L1``, ...
+    Hidden layers use ``activation``; the last layer uses ``output_activation``,
+    linear by default (its outputs are logits or scores for a loss). micrograd's
+    lecture MLP, tanh everywhere, is ``MLP(3, [4, 4, 1], "tanh", output_activation="tanh")``.
+    Layers are named ``L0``, ``L1``, ...
     """
 
     def __init__(
-        self, nin: int, nouts: Sequence[int], activation: str = "relu", *, seed: Seed = None
+        self,
+        nin: int,
+        nouts: Sequence[int],
+        activation: str = "relu",
+        *,
+        output_activation: str = "linear",
+        seed: Seed = None,
     ) -> None:
         self.nin = _check_size("nin", nin)
         if isinstance(nouts, (str, bytes)) or not isinstance(nouts, Sequence) or not nouts:
             raise ValueError(f"nouts must be a non-empty list of layer sizes, got {nouts!r}")
         self.nouts = [_check_size("each layer size in nouts", n) for n in nouts]
         self.activation = check_activation(activation)
+        self.output_activation = check_activation(output_activation)
         rng = _rng(seed)
         sizes = [nin, *self.nouts]
         last = len(self.nouts) - 1
@@ -233,7 +242,7 @@ class MLP(Module):
             Layer(
                 sizes[i],
                 sizes[i + 1],
-                "linear" if i == last else self.activation,
+                self.output_activation if i == last else self.activation,
                 seed=rng,
                 name=f"L{i}",
             )
@@ -256,10 +265,13 @@ class MLP(Module):
             "nin": self.nin,
             "nouts": list(self.nouts),
             "activation": self.activation,
+            "output_activation": self.output_activation,
         }
 
     def __repr__(self) -> str:
-        return f"MLP({self.nin}, {self.nouts}, activation={self.activation!r})"
+        last = self.output_activation
+        tail = "" if last == "linear" else f", output_activation={last!r}"
+        return f"MLP({self.nin}, {self.nouts}, activation={self.activation!r}{tail})"
 
 
 def _checked_input(x: Any, nin: int, who: str) -> list[Value]:

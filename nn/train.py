@@ -10,11 +10,16 @@ callable ``loss(output, target) -> Value`` or the name of one of nn's losses:
 - ``"mse"``: regression; accuracy then reads an output above 0.5 as class 1.
 
 ``evaluate`` and ``predict`` run the model under ``no_grad`` (no graph is kept).
+
+A run that diverges (a batch loss or a parameter becomes infinite or NaN,
+typically from a learning rate too large) stops at once with
+:class:`DivergenceError`, naming the epoch, instead of training on NaN.
 """
 
 from __future__ import annotations
 
 import gc
+import math
 import random
 import sys
 import time
@@ -41,6 +46,19 @@ LOSSES: dict[str, tuple[LossFn, float]] = {
     "binary_cross_entropy_with_logits": (_losses.binary_cross_entropy_with_logits, 0.0),
     "mse": (_losses.mse, 0.5),
 }
+
+
+class DivergenceError(FloatingPointError):
+    """Training produced an infinite or NaN loss or parameter: the run diverged.
+
+    ``epoch`` is the (1-based) epoch it happened in, ``history`` the complete
+    epochs before it.
+    """
+
+    def __init__(self, message: str, *, epoch: int, history: History) -> None:
+        super().__init__(message)
+        self.epoch = epoch
+        self.history = history
 
 
 @dataclass
@@ -142,6 +160,7 @@ def fit(
         raise ValueError(f"batch_size must be ≥ 1 or None (full batch), got {batch_size!r}")
     if optimizer is None:
         optimizer = Adam(model.parameters(), lr=0.01)
+    parameters = model.parameters()
     rng = random.Random(seed)
     order = list(range(n))
     history = History()
@@ -159,12 +178,18 @@ def fit(
                 total, right = _batch_loss(
                     model, [rows[j] for j in batch], [targets[j] for j in batch], loss_fn, threshold
                 )
+                if not math.isfinite(total.data):
+                    _diverged(f"the loss of a batch is {total.data}", epoch, optimizer, history)
                 optimizer.zero_grad()
                 total.backward()
                 optimizer.step()
                 epoch_loss += total.data * len(batch)
                 correct += right
             del total
+            bad = next((p for p in parameters if not math.isfinite(p.data)), None)
+            if bad is not None:
+                what = f"parameter {bad.label or '(unlabelled)'} is {bad.data}"
+                _diverged(what, epoch, optimizer, history)
             history.loss.append(epoch_loss / n)
             history.accuracy.append(correct / n)
             history.seconds.append(time.perf_counter() - start)
@@ -178,6 +203,16 @@ def fit(
         if collecting:
             gc.enable()
     return history
+
+
+def _diverged(what: str, epoch: int, optimizer: Optimizer, history: History) -> None:
+    lr = getattr(optimizer, "lr", None)
+    rate = f" than lr={lr:g}" if isinstance(lr, (int, float)) else ""
+    raise DivergenceError(
+        f"training diverged in epoch {epoch + 1}: {what}; try a smaller learning rate{rate}",
+        epoch=epoch + 1,
+        history=history,
+    )
 
 
 def predict(model: Module, X: Any, *, threshold: float = 0.0) -> np.ndarray:

@@ -113,7 +113,13 @@ def test_train_saves_the_model_it_trained(tmp_path, capsys):
     )
     assert code == 0
     model = nn.load(tmp_path / "model.json")
-    assert model.config() == {"type": "MLP", "nin": 2, "nouts": [4, 3], "activation": "relu"}
+    assert model.config() == {
+        "type": "MLP",
+        "nin": 2,
+        "nouts": [4, 3],
+        "activation": "relu",
+        "output_activation": "linear",
+    }
     # The accuracy printed is the saved model's accuracy on the same data.
     X, y = nn.data.make_blobs(40, seed=3)
     _, accuracy = nn.train.evaluate(model, X, y)

@@ -31,7 +31,7 @@ def run(capsys, *argv: str) -> tuple[int, str, str]:
 def test_graph_writes_an_svg_file(tmp_path, capsys):
     path = tmp_path / "neuron.svg"
     code, out, err = run(capsys, *NEURON, "-o", str(path))
-    assert (code, out, err) == (0, "", "")
+    assert (code, out, err) == (0, f"wrote {path}\n", "")  # the line train prints too
     svg = path.read_text(encoding="utf-8")
     texts = [t.text for t in ET.fromstring(svg).iter("{http://www.w3.org/2000/svg}text")]
     for label in ("x", "w", "b", "tanh", "*", "+", "data 0.5000", "data -3.0000", "data 0.4621"):
@@ -141,16 +141,18 @@ def test_unknown_suffix_exits_2_before_computing(tmp_path, capsys):
 
 
 def test_unwritable_output_exits_2(tmp_path, capsys):
-    code, _, err = run(capsys, "graph", "x", "x=1", "-o", str(tmp_path / "missing" / "g.dot"))
+    (tmp_path / "file").write_text("not a folder")
+    code, _, err = run(capsys, "graph", "x", "x=1", "-o", str(tmp_path / "file" / "g.dot"))
     assert code == 2
-    assert "cannot write" in err and "Traceback" not in err
+    assert err.startswith(f"autograd-lite: error: cannot write {tmp_path / 'file' / 'g.dot'}: ")
+    assert "Traceback" not in err and len(err.splitlines()) == 1
 
 
 def test_usage_errors_exit_2_without_traceback(capsys):
     code, out, err = run(capsys, "graph", "x", "x=1")  # no -o
     assert code == 2 and "required" in err and "Traceback" not in err
-    code, _, err = run(capsys, "graph", "-x", "x=1", "-o", "-")
-    assert code == 2 and "Traceback" not in err
+    code, _, err = run(capsys, "graph", "x", "x=1", "--bogus", "-o", "-")
+    assert code == 2 and "unrecognized arguments: --bogus" in err and "Traceback" not in err
     assert run(capsys, "graph", "--help")[0] == 0
 
 
@@ -198,3 +200,150 @@ def test_subprocess_refuses_code_injection(tmp_path):
     assert "Traceback" not in done.stderr
     assert "only calls of these functions" in done.stderr.strip().splitlines()[-1]
     assert list(tmp_path.iterdir()) == []
+
+
+# ---- hardening (issue 11 items 5, 6, 11; issue 12 item 5) -----------------------------------
+
+
+@pytest.mark.parametrize(
+    ("expression", "binding", "op"),
+    [("x**0.5", "x=0", "pow"), ("x/x", "x=5e-324", "div"), ("log(x)", "x=0.0", "log")],
+)
+def test_infinite_or_nan_gradients_are_an_error_not_a_picture(
+    tmp_path, capsys, expression, binding, op
+):
+    path = tmp_path / "g.svg"
+    code, out, err = run(capsys, "graph", expression, binding, "-o", str(path))
+    assert code == 2 and out == "" and len(err.splitlines()) == 1
+    if op != "log":  # log(0) = -inf is refused already by the forward pass
+        assert err.startswith(f"autograd-lite: error: cannot draw {expression!r} at these values")
+        assert f"{op}: backward produced" in err
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_graph_creates_missing_folders_like_train_out(tmp_path, capsys):
+    path = tmp_path / "sub" / "dir" / "x.dot"
+    code, out, err = run(capsys, "graph", "x*2", "x=3", "-o", str(path))
+    assert (code, out, err) == (0, f"wrote {path}\n", "")
+    assert path.read_text(encoding="utf-8").startswith("digraph")
+
+
+@pytest.mark.parametrize("expression", ["-x**2", "-x", "-(x*2)", "-2*x"])
+def test_an_expression_may_start_with_a_minus(tmp_path, capsys, expression):
+    path = tmp_path / "a.dot"
+    code, out, err = run(capsys, "graph", expression, "x=3", "-o", str(path))
+    assert (code, err) == (0, ""), err
+    assert "data -" in path.read_text(encoding="utf-8")  # -9, -3, -6, -6
+
+
+def test_options_still_parse_around_a_minus_expression(tmp_path, capsys):
+    path = tmp_path / "a.dot"
+    code, _, err = run(capsys, "graph", "-o", str(path), "--rankdir", "TB", "-x**2", "x=3")
+    assert code == 0, err
+    assert "rankdir=TB" in path.read_text(encoding="utf-8")
+
+
+@pytest.mark.skipif(not hasattr(os, "symlink"), reason="no symlinks here")
+def test_graph_writes_through_a_symlink(tmp_path, capsys):
+    target = tmp_path / "real.dot"
+    target.write_text("old")
+    link = tmp_path / "link.dot"
+    link.symlink_to(target)
+    assert run(capsys, "graph", "x*2", "x=3", "-o", str(link))[0] == 0
+    assert link.is_symlink() and "data 6.0000" in target.read_text(encoding="utf-8")
+
+
+def test_bindings_are_normalised_like_names_in_the_expression(tmp_path, capsys):
+    path = tmp_path / "a.dot"
+    # A fullwidth x (U+FF58) on both sides, or on one side only: NFKC makes both 'x'.
+    for expression, binding in [("ｘ**2", "ｘ=3"), ("x**2", "ｘ=3"), ("ｘ**2", "x=3")]:
+        code, _, err = run(capsys, "graph", expression, binding, "-o", str(path))
+        assert (code, err) == (0, "")
+        assert "data 9.0000" in path.read_text(encoding="utf-8")
+
+
+def test_an_unused_binding_gets_a_warning(tmp_path, capsys):
+    code, out, err = run(capsys, "graph", "x*2", "x=3", "y=2.5", "-o", str(tmp_path / "a.dot"))
+    assert code == 0
+    assert err == "autograd-lite: warning: y=2.5 is not used: y does not appear in the expression\n"
+
+
+@pytest.mark.parametrize(
+    ("argv", "what"),
+    [
+        (["x\udcff", "x=1"], "the expression is not valid UTF-8 text (byte 0xff at character 2)"),
+        (
+            ["x", "x=\udce91"],
+            "a NAME=VALUE binding is not valid UTF-8 text (byte 0xe9 at character 3)",
+        ),
+        (
+            ["x", "\udcffx=1"],
+            "a NAME=VALUE binding is not valid UTF-8 text (byte 0xff at character 1)",
+        ),
+    ],
+)
+def test_invalid_utf8_arguments_get_their_own_message(tmp_path, capsys, argv, what):
+    code, _, err = run(capsys, "graph", *argv, "-o", str(tmp_path / "a.dot"))
+    assert code == 2 and err == f"autograd-lite: error: {what}; write it in UTF-8\n"
+
+
+def test_invalid_utf8_from_a_real_shell(tmp_path):
+    done = subprocess.run(
+        [os.fsencode(sys.executable), b"-m", b"autograd_lite", b"graph", b"x\xff", b"x=1"]
+        + [b"-o", b"a.dot"],
+        capture_output=True,
+        cwd=tmp_path,
+        env={**os.environ, "PYTHONPATH": str(ROOT), "LC_ALL": "C.UTF-8"},
+        timeout=60,
+    )
+    assert done.returncode == 2
+    assert b"not valid UTF-8 text (byte 0xff" in done.stderr and b"Traceback" not in done.stderr
+
+
+SIGMOID_TO_STDOUT = ["graph", "sigmoid(x)", "x=1", "-o", "-"]  # σ: not in every encoding
+
+
+def _cli(tmp_path, argv, stdout, closed=False, **env) -> subprocess.CompletedProcess[bytes]:
+    """``python -m autograd_lite ARGV`` with this stdout (``closed``: file descriptor 1 closed)."""
+    return subprocess.run(
+        [sys.executable, "-m", "autograd_lite", *argv],
+        stdout=stdout,
+        stderr=subprocess.PIPE,
+        cwd=tmp_path,
+        env={**os.environ, "PYTHONPATH": str(ROOT), **env},
+        preexec_fn=(lambda: os.close(1)) if closed else None,  # what the shell's >&- does
+        timeout=120,
+    )
+
+
+@needs_dot
+def test_stdout_gets_utf8_bytes_whatever_its_encoding(tmp_path):
+    done = _cli(tmp_path, SIGMOID_TO_STDOUT, subprocess.PIPE, PYTHONIOENCODING="cp1252")
+    assert done.returncode == 0, done.stderr
+    assert "σ".encode() in done.stdout  # sigmoid's symbol, in UTF-8 as the SVG declares
+    ET.fromstring(done.stdout)
+
+
+@needs_dot
+@pytest.mark.skipif(sys.platform == "win32", reason="POSIX file descriptors")
+def test_a_closed_stdout_is_a_one_line_error(tmp_path):
+    done = _cli(tmp_path, SIGMOID_TO_STDOUT, None, closed=True)
+    assert done.returncode == 2
+    assert done.stderr == b"autograd-lite: error: cannot write to stdout: it is closed\n"
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.skipif(not os.path.exists("/dev/full"), reason="no /dev/full")
+@pytest.mark.parametrize(
+    "argv",
+    [
+        pytest.param(SIGMOID_TO_STDOUT, marks=needs_dot),
+        ["graph", "x", "x=1", "-o", "a.dot"],  # the 'wrote' line fails
+        ["check"],
+    ],
+)
+def test_any_command_on_a_full_stdout_ends_in_one_line(tmp_path, argv):
+    with open("/dev/full", "wb") as full:
+        done = _cli(tmp_path, argv, full)
+    assert done.returncode == 2
+    assert done.stderr == b"autograd-lite: error: cannot write to stdout: No space left on device\n"

@@ -1,4 +1,4 @@
-"""nn.optim.SGD and nn.optim.Adam against torch.optim, step for step."""
+"""nn.optim.SGD, Adam and AdamW against torch.optim, step for step."""
 
 import pytest
 
@@ -22,6 +22,10 @@ CONFIGS = [
     ("Adam", {}),
     ("Adam", {"lr": 0.05, "weight_decay": 0.1}),
     ("Adam", {"lr": 0.02, "betas": (0.8, 0.95), "eps": 1e-6, "weight_decay": 0.01}),
+    ("AdamW", {}),
+    ("AdamW", {"lr": 0.05}),
+    ("AdamW", {"lr": 0.05, "weight_decay": 0.5}),
+    ("AdamW", {"lr": 0.02, "betas": (0.8, 0.95), "eps": 1e-6, "weight_decay": 0.0}),
 ]
 
 
@@ -59,6 +63,18 @@ def test_adam_first_step_moves_by_lr():
     p.grad = 123.0
     opt.step()  # bias-corrected m/√v = sign(g) at step 1
     assert p.data == pytest.approx(0.9, abs=1e-9)
+
+
+def test_adamw_decays_the_parameter_not_the_gradient():
+    p, q = Value(2.0), Value(2.0)
+    decoupled = nn.optim.AdamW([p], lr=0.1, weight_decay=0.5)
+    coupled = nn.optim.Adam([q], lr=0.1, weight_decay=0.5)
+    p.grad = q.grad = 123.0
+    decoupled.step()  # θ·(1 − 0.1·0.5) = 1.9, then Adam's first step: −lr·sign(g)
+    coupled.step()  # g + λθ = 124 enters m/√v: the decay vanishes in the normalisation
+    assert p.data == pytest.approx(1.8, abs=1e-9)
+    assert q.data == pytest.approx(1.9, abs=1e-9)
+    assert nn.optim.AdamW([Value(1.0)]).weight_decay == 0.01  # torch's default
 
 
 def test_zero_grad_and_parameters_from_a_generator():

@@ -22,12 +22,13 @@ Digraph subclass and the missing-``dot`` error), :mod:`viz.plots` (a
 classifier's decision boundary and loss curve, with matplotlib).
 """
 
-from .dot import DEFAULT_MAX_NODES, draw_dot
+from .dot import DEFAULT_MAX_EDGES, DEFAULT_MAX_NODES, draw_dot
 from .drawing import DotNotFoundError, Drawing
 from .plots import plot_decision_boundary, plot_loss
 from .render import FORMATS, atomic_write, output_format, render_bytes, save, to_svg
 
 __all__ = [
+    "DEFAULT_MAX_EDGES",
     "DEFAULT_MAX_NODES",
     "FORMATS",
     "DotNotFoundError",

@@ -43,6 +43,7 @@ def draw_collapsed(
     show_grad: bool,
     max_nodes: int | None,
     number_backward: bool,
+    max_edges: int | None = None,
     group: bool,
     legend: bool,
 ) -> None:
@@ -123,6 +124,12 @@ def draw_collapsed(
                 edges[key] = edges.get(key, 0) + 1
         if not grouped:
             edges[f"op{i}", f"v{i}", None] = 1
+    if max_edges is not None and len(edges) > max_edges:
+        raise ValueError(
+            f"draw_dot: even collapsed, the graph has {len(edges)} edges, more than "
+            f"max_edges={max_edges} (Graphviz would take minutes to lay them out). "
+            "Draw it anyway with max_edges=None (or a larger max_edges)."
+        )
     for (tail, head, operand), k in edges.items():
         if operand or k == 1:
             graph.edge(tail, head, operand)

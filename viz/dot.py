@@ -17,6 +17,9 @@ from .drawing import Drawing, new_drawing
 from .groups import Node, add_clustered, assign_groups
 
 DEFAULT_MAX_NODES = 500
+# Graphviz's layout time grows faster than the edge count: a collapsed MLP 2-48-48-3
+# (2,576 edges) takes about a second, 2-128-128-10 (18,029 edges) nearly two minutes.
+DEFAULT_MAX_EDGES = 2000
 
 
 def draw_dot(
@@ -25,6 +28,7 @@ def draw_dot(
     rankdir: str = "LR",
     show_grad: bool = True,
     max_nodes: int | None = DEFAULT_MAX_NODES,
+    max_edges: int | None = DEFAULT_MAX_EDGES,
     number_backward: bool = False,
     group: bool = False,
     collapse: bool = False,
@@ -41,6 +45,10 @@ def draw_dot(
       grey, dashed), op result (thin). See :mod:`viz.style`.
     - ``max_nodes``: refuse (ValueError) graphs of more Values than this;
       ``None`` for no limit.
+    - ``max_edges``: with ``collapse=True``, refuse (ValueError) pictures of
+      more edges than this; ``None`` for no limit. (Merging edges decouples
+      their number from the nodes'; without ``collapse`` each Value brings at
+      most three edges, so ``max_nodes`` bounds them.)
     - ``number_backward``: prefix boxes with ``#k``, the order in which
       ``backward`` visits them (reverse topological order: the output is #1).
     - ``group``: draw each neuron (label prefix such as ``L0.N3``) in a
@@ -56,10 +64,11 @@ def draw_dot(
     """
     if not isinstance(root, Value):
         raise TypeError(f"draw_dot: root must be a Value, got {type(root).__name__}")
-    if max_nodes is not None and (
-        not isinstance(max_nodes, int) or isinstance(max_nodes, bool) or max_nodes < 1
-    ):
-        raise ValueError(f"draw_dot: max_nodes must be a positive int or None, got {max_nodes!r}")
+    for name, limit in (("max_nodes", max_nodes), ("max_edges", max_edges)):
+        if limit is not None and (
+            not isinstance(limit, int) or isinstance(limit, bool) or limit < 1
+        ):
+            raise ValueError(f"draw_dot: {name} must be a positive int or None, got {limit!r}")
     order = topological_order(root)
     graph = new_drawing(rankdir)
     if collapse:
@@ -69,6 +78,7 @@ def draw_dot(
             order,
             show_grad=show_grad,
             max_nodes=max_nodes,
+            max_edges=max_edges,
             number_backward=number_backward,
             group=group,
             legend=legend,

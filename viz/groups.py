@@ -29,7 +29,7 @@ import graphviz
 
 from autograd_lite import Value
 
-from .style import is_parameter
+from .style import escape, is_parameter
 
 ACTIVATIONS = frozenset({"tanh", "relu", "sigmoid"})
 # Ops that inherit their parents' group: the weighted sum and the activation of a neuron.
@@ -115,7 +115,7 @@ def _add_all(graph: graphviz.Digraph, nodes: Sequence[Node]) -> None:
 
 def _cluster_style(graph: graphviz.Digraph, label: str, fill: str) -> None:
     graph.attr(
-        label=graphviz.escape(label),
+        label=escape(label),
         style="rounded,filled",
         color="#bbbbbb",
         fillcolor=fill,

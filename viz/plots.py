@@ -34,6 +34,10 @@ CLASS_COLORS = ("#377eb8", "#e41a1c", "#4daf4a", "#984ea3", "#ff7f00", "#a65628"
 
 Scores = Callable[[np.ndarray], np.ndarray]
 
+# numpy_forward evaluates a batch in chunks of at most this many activations per layer
+# (8 MiB of float64), so a plot of a very wide model needs no more memory than a narrow one.
+CHUNK_FLOATS = 2**20
+
 
 def plot_format(path: str | os.PathLike[str]) -> str:
     """'png', 'svg' or 'pdf' from the suffix of ``path``; ValueError for anything else."""
@@ -116,7 +120,9 @@ def numpy_forward(model: Any) -> Scores | None:
     """The outputs of an ``nn`` MLP, Layer or Neuron as a NumPy function of a batch, or None.
 
     The function maps an (n, nin) array to an (n, nout) array of the model's
-    outputs, computed from the current weights. None for any other model.
+    outputs, computed from the current weights, a chunk of points at a time
+    (at most ``CHUNK_FLOATS`` activations per layer in memory). None for any
+    other model.
     """
     layers = getattr(model, "layers", None)
     if layers is None:
@@ -135,11 +141,18 @@ def numpy_forward(model: Any) -> Scores | None:
         b = np.array([n.b.data for n in neurons], dtype=np.float64)
         weights.append((W, b, _NUMPY_ACTIVATIONS[activation]))
 
+    widest = max(len(b) for _, b, _ in weights)
+    rows = max(1, CHUNK_FLOATS // widest)  # points per chunk: memory does not grow with width
+
     def forward(points: np.ndarray) -> np.ndarray:
-        h = np.asarray(points, dtype=np.float64)
-        for W, b, g in weights:
-            h = g(h @ W.T + b)
-        return h
+        points = np.asarray(points, dtype=np.float64)
+        chunks = []
+        for start in range(0, max(len(points), 1), rows):
+            h = points[start : start + rows]
+            for W, b, g in weights:
+                h = g(h @ W.T + b)
+            chunks.append(h)
+        return np.concatenate(chunks)
 
     return forward
 

@@ -1,4 +1,4 @@
-"""Rendering: ``to_svg``, ``save`` (format from the suffix) and atomic file writes.
+"""Rendering: ``to_svg`` and ``save`` (format from the suffix, written atomically).
 
 SVG, PNG and PDF need Graphviz's ``dot`` program; without it they raise
 :class:`viz.drawing.DotNotFoundError`, which says how to install it. DOT text
@@ -8,12 +8,11 @@ SVG, PNG and PDF need Graphviz's ``dot`` program; without it they raise
 from __future__ import annotations
 
 import os
-import secrets
-from contextlib import suppress
 from pathlib import Path
 from typing import Any
 
 from autograd_lite import Value
+from autograd_lite.files import atomic_write
 
 from .dot import draw_dot
 
@@ -63,26 +62,3 @@ def save(root: Value, path: str | os.PathLike[str], **options: Any) -> Path:
     data = render_bytes(root, output_format(path), **options)
     atomic_write(path, data)
     return Path(path)
-
-
-def atomic_write(path: str | os.PathLike[str], data: bytes) -> None:
-    """Write ``data`` to a new file next to ``path``, then rename it over ``path``."""
-    target = Path(path)
-    while True:
-        temporary = target.parent / f".{target.name}.{secrets.token_hex(6)}.tmp"
-        try:
-            # 0o666 minus the umask, like an ordinary new file (mkstemp would give 0o600).
-            fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
-            break
-        except FileExistsError:
-            continue
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(temporary, target)
-    except BaseException:
-        with suppress(FileNotFoundError):
-            os.unlink(temporary)
-        raise

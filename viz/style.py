@@ -88,12 +88,32 @@ def grad_fill(magnitude: float, largest: float) -> str:
     return f"#{r:02x}{g:02x}{b:02x}"
 
 
+# Characters a label may hold but DOT text cannot: control characters (NUL stops Graphviz)
+# and lone surrogates (not encodable as UTF-8; Python makes them from undecodable bytes).
+_UNPRINTABLE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]")
+
+
+def visible(s: str) -> str:
+    """``s`` with each control character and lone surrogate spelled as its Python escape.
+
+    ``'a\\x00b'`` is drawn as ``a\\x00b`` and ``'\\udcff'`` as ``\\udcff``: the
+    reader sees what is there, and Graphviz gets text it can read.
+    """
+    return _UNPRINTABLE.sub(lambda m: repr(m.group())[1:-1], s)
+
+
+def escape(s: str) -> str:
+    """``s`` as literal DOT text: :func:`visible`, then Graphviz's escaping of backslashes."""
+    return graphviz.escape(visible(s))
+
+
 def text(lines: Iterable[str]) -> str:
     """A multi-line DOT label whose text is shown literally (no escapes, no HTML).
 
-    Newlines inside a line (a label such as ``"a\\nb"``) become line breaks too.
+    Newlines inside a line (a label such as ``"a\\nb"``) become line breaks too;
+    other control characters and lone surrogates are shown escaped (:func:`visible`).
     """
-    escaped = (graphviz.escape(line).replace("\r", "").replace("\n", "\\n") for line in lines)
+    escaped = (escape(line.replace("\r", "")).replace("\n", "\\n") for line in lines)
     return graphviz.nohtml("\\n".join(escaped))
 
 
@@ -133,7 +153,7 @@ def op_node(v: Value) -> tuple[str, dict[str, str]]:
         "fontsize": "10",
         "margin": "0.03,0.01",
         "height": "0.3",
-        "tooltip": graphviz.escape(v.op),
+        "tooltip": escape(v.op),
     }
     return text([op_symbol(v.op)]), attrs
 

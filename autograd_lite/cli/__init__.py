@@ -21,7 +21,7 @@ from collections.abc import Sequence
 
 from . import check, graph, train
 from .check import print_check
-from .common import CommandError, silence_stdout
+from .common import CommandError, failed_write, silence_stdout
 from .train import ACTIVATIONS, DATASETS, DEMO, OUTPUTS, neuron_example
 
 __all__ = [
@@ -69,6 +69,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     except BrokenPipeError:  # stdout closed early (``autograd-lite check | head``): not an error
         silence_stdout()
         return 0
+    except OSError as e:  # stdout full (``> /dev/full``)? Then one line, not a traceback.
+        if not failed_write(e):
+            raise
+        silence_stdout()
+        print(f"autograd-lite: error: cannot write to stdout: {e.strerror or e}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import argparse
+import sys
+from pathlib import Path
+from typing import Any
 
 from .common import CommandError, Subparsers, write_stdout
 
@@ -12,6 +15,7 @@ def cmd_graph(args: argparse.Namespace) -> int:
     import viz
 
     from ..expr import ExpressionError, parse_bindings, parse_expression
+    from ..value import detect_anomaly, topological_order
 
     to_stdout = args.output == "-"
     try:
@@ -20,7 +24,23 @@ def cmd_graph(args: argparse.Namespace) -> int:
         root = parse_expression(args.expression, env)
     except (ExpressionError, ValueError) as e:  # ValueError: output_format's unknown suffix
         raise CommandError(str(e)) from None
-    root.backward()
+    used = {v.label for v in topological_order(root) if not v.parents}
+    for name, value in env.items():
+        if name not in used:
+            print(
+                f"autograd-lite: warning: {name}={value:g} is not used: "
+                f"{name} does not appear in the expression",
+                file=sys.stderr,
+            )
+    try:
+        with detect_anomaly():  # as for the forward pass: an inf or NaN is an error, not a picture
+            root.backward()
+    except FloatingPointError as e:
+        reason = str(e).removesuffix(" (detect_anomaly)")
+        raise CommandError(
+            f"cannot draw {args.expression!r} at these values: backward gives an infinite "
+            f"or NaN gradient ({reason})"
+        ) from None
     options = {
         "rankdir": args.rankdir,
         "show_grad": not args.no_grad,
@@ -31,13 +51,34 @@ def cmd_graph(args: argparse.Namespace) -> int:
     except viz.DotNotFoundError as e:
         raise CommandError(f"{e} (-o FILE.dot writes DOT text without it)") from None
     if to_stdout:
-        write_stdout(data.decode("utf-8"))
+        write_stdout(data)  # UTF-8 bytes, whatever stdout's encoding
         return 0
+    path = Path(args.output)
     try:
-        viz.atomic_write(args.output, data)
+        path.parent.mkdir(parents=True, exist_ok=True)  # like train --out
+        viz.atomic_write(path, data)
     except OSError as e:
         raise CommandError(f"cannot write {args.output}: {e.strerror or e}") from None
+    print(f"wrote {args.output}")
     return 0
+
+
+class _ExpressionParser(argparse.ArgumentParser):
+    """graph's parser: an argument starting with ``-`` that is none of its options is EXPR.
+
+    So ``graph '-x**2' x=3 -o a.svg`` works without ``--``: ``-x**2`` is not an
+    option of ``graph`` (its short options are -h and -o), so it is an expression.
+    """
+
+    def _parse_optional(self, arg_string: str) -> Any:
+        if (
+            len(arg_string) > 1
+            and arg_string[0] == "-"
+            and arg_string[1] != "-"
+            and arg_string[:2] not in self._option_string_actions
+        ):
+            return None  # a positional argument
+        return super()._parse_optional(arg_string)
 
 
 def register(sub: Subparsers) -> None:
@@ -56,9 +97,10 @@ def register(sub: Subparsers) -> None:
         epilog=(
             "example:\n"
             "  autograd-lite graph 'tanh(x*w + b)' x=0.5 w=-3 b=2 -o neuron.svg\n"
-            "  autograd-lite graph -o - -- '-x**2' x=3     (-- before an EXPR starting with -)"
+            "  autograd-lite graph '-x**2' x=3 -o - > square.svg"
         ),
     )
+    graph.__class__ = _ExpressionParser  # EXPR may start with a minus
     graph.add_argument("expression", metavar="EXPR", help="for example 'tanh(x*w + b)'")
     graph.add_argument(
         "bindings", metavar="NAME=VALUE", nargs="*", help="a value for each name in EXPR"

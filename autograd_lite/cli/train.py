@@ -7,8 +7,12 @@ setting from the command line. Both write the pictures and the model into ``--ou
 from __future__ import annotations
 
 import argparse
+import functools
+import shutil
 import sys
+import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -40,6 +44,13 @@ DEMO = {
 
 # The files that demo and train write into --out.
 OUTPUTS = ("decision_boundary.png", "loss.png", "neuron_graph.svg", "model.json")
+
+# Beyond each option's own limit (common.MAX_*), a run's cost: points × parameters × epochs
+# (each point visits each weight once forward and once backward per epoch; the demo's
+# 200 × 371 × 150 = 1.1e7 takes about 20 s), and the Values one batch's graph holds
+# (about 2 per weight per point: a product and a sum; 10 million take a few GB).
+MAX_WORK = 2 * 10**9
+MAX_GRAPH = 10**7
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
@@ -74,12 +85,55 @@ def cmd_train(args: argparse.Namespace) -> int:
         "batch_size": args.batch_size,
         "seed": args.seed,
     }
+    check_size(settings)
     out = common.output_dir(args.out)
     accuracy = _train_and_write(settings, out, progress=not args.no_progress)
     print(f"accuracy: {accuracy:.3f}")
     return 0
 
 
+def check_size(settings: dict[str, Any]) -> None:
+    """Refuse (CommandError) a run too long (MAX_WORK) or too big in memory (MAX_GRAPH).
+
+    Each option has its own limit already; this bounds their products, before
+    anything is trained or written.
+    """
+    classes = 2 if settings["dataset"] == "moons" else 3
+    sizes = [2, *settings["hidden"], classes]
+    weights = sum((a + 1) * b for a, b in zip(sizes, sizes[1:]))
+    points, epochs = settings["points"], settings["epochs"]
+    work = points * weights * epochs
+    if work > MAX_WORK:
+        raise CommandError(
+            f"this run is too long to finish on a laptop: {points:,} points × {weights:,} "
+            f"parameters × {epochs:,} epochs = {work:,}, more than the limit {MAX_WORK:,}; "
+            "use fewer --points, --epochs or a smaller --hidden"
+        )
+    graph = 2 * min(settings["batch_size"], points) * weights
+    if graph > MAX_GRAPH:
+        raise CommandError(
+            f"one batch is too big for memory: {min(settings['batch_size'], points):,} points "
+            f"× {weights:,} parameters make a graph of about {graph:,} Values, more than the "
+            f"limit {MAX_GRAPH:,}; use a smaller --batch-size or --hidden"
+        )
+
+
+def _divergence_is_an_error(train: Callable[..., float]) -> Callable[..., float]:
+    """A run that diverges (nn.train.DivergenceError) ends in CommandError, nothing written."""
+
+    @functools.wraps(train)
+    def guarded(*args: Any, **kwargs: Any) -> float:
+        import nn
+
+        try:
+            return train(*args, **kwargs)
+        except nn.train.DivergenceError as e:
+            raise CommandError(f"{e} (--lr); nothing was written") from None
+
+    return guarded
+
+
+@_divergence_is_an_error
 def _train_and_write(settings: dict[str, Any], out: Path, *, progress: bool) -> float:
     """Train as ``settings`` say, write OUTPUTS into ``out``; return the training accuracy."""
     import nn
@@ -122,12 +176,16 @@ def _train_and_write(settings: dict[str, Any], out: Path, *, progress: bool) -> 
 def _write_outputs(model: Any, X: Any, y: Any, history: Any, out: Path) -> None:
     """The decision boundary, the loss curve, a neuron's graph and the model, into ``out``.
 
-    Every file is written atomically (a temporary file in ``out``, then
-    ``os.replace``), so an existing file is replaced whole or not at all.
+    All or none: every file is first drawn into a hidden staging folder inside
+    ``out``; only when all of them are complete are they moved into place, each
+    atomically (so an existing file is replaced whole or not at all, and a
+    failure leaves no new picture beside an old model).
     """
     import nn
     import viz
     from viz.plots import plot_decision_boundary, plot_loss
+
+    from ..files import atomic_write
 
     writers = {
         "decision_boundary.png": lambda path: plot_decision_boundary(model, X, y, path),
@@ -135,16 +193,30 @@ def _write_outputs(model: Any, X: Any, y: Any, history: Any, out: Path) -> None:
         "neuron_graph.svg": lambda path: viz.save(neuron_example(), path),
         "model.json": lambda path: nn.save(model, path),
     }
-    for name in OUTPUTS:
-        path = out / name
-        try:
-            writers[name](path)
-        except viz.DotNotFoundError as e:
-            print(f"autograd-lite: warning: skipped {path}: {e}", file=sys.stderr)
-            continue
-        except OSError as e:
-            raise CommandError(f"cannot write {path}: {e.strerror or e}") from None
-        print(f"wrote {path}")
+    staging = Path(tempfile.mkdtemp(prefix=".autograd-lite-", dir=out))
+    try:
+        written = []
+        for name in OUTPUTS:
+            path = out / name
+            try:
+                writers[name](staging / name)
+            except viz.DotNotFoundError as e:
+                print(f"autograd-lite: warning: skipped {path}: {e}", file=sys.stderr)
+                continue
+            except OSError as e:
+                raise CommandError(f"cannot write {path}: {e.strerror or e}") from None
+            except ValueError as e:  # e.g. nn.save's "a weight is not finite"
+                raise CommandError(f"cannot write {path}: {e}; nothing was written") from None
+            written.append(name)
+        for name in written:
+            path = out / name
+            try:
+                atomic_write(path, (staging / name).read_bytes())
+            except OSError as e:
+                raise CommandError(f"cannot write {path}: {e.strerror or e}") from None
+            print(f"wrote {path}")
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
 
 
 def neuron_example() -> Any:
@@ -237,7 +309,7 @@ def register(sub: Subparsers) -> None:
     )
     train.add_argument(
         "--epochs",
-        type=common.positive_int,
+        type=common.epochs,
         default=40,
         metavar="N",
         help="passes over the data (default: 40)",

@@ -83,7 +83,7 @@ notebooks: $(VENV)/.installed-dev dot
 # Open the lessons in JupyterLab (the `lab` extra, with jupytext so that saving a notebook
 # also updates its source in notebooks/src/). Prints the URL to open, with a fresh login
 # token; starts no browser on a machine without a display (a server: forward the port,
-# ssh -L 8888:localhost:8888 host, or pass LAB_ARGS=--ip=0.0.0.0).
+# ssh -L 8888:localhost:8888 host, or pass LAB_ARGS=--ip=0.0.0.0); --allow-root as root.
 #   LAB_PORT=8888  LAB_ARGS=...  LAB_TOKEN=...
 #   LAB_DRY_RUN=1  print the commands instead of running them
 LAB_PORT ?= 8888
@@ -92,7 +92,8 @@ lab:
 	@token=$${LAB_TOKEN:-$$(od -An -N16 -tx1 /dev/urandom | tr -d ' \n')}; \
 	browser=; \
 	if [ -z "$$DISPLAY$$WAYLAND_DISPLAY" ] && [ "$$(uname -s)" != Darwin ]; then browser=" --no-browser"; fi; \
-	install="$(MAKE) $(VENV)/.installed-lab"; \
+	if [ "$$(id -u)" = 0 ]; then browser="$$browser --allow-root"; fi; \
+	install="$(MAKE) -s $(VENV)/.installed-lab"; \
 	cmd="$(VENV)/bin/jupyter lab --ServerApp.root_dir=notebooks --ServerApp.port=$(LAB_PORT) --ServerApp.port_retries=0$$browser$(if $(LAB_ARGS), $(LAB_ARGS))"; \
 	url="http://localhost:$(LAB_PORT)/lab?token=$$token"; \
 	if [ -n "$(LAB_DRY_RUN)" ]; then \

@@ -42,7 +42,7 @@ def dry_run(*variables: str, display: str | None = None) -> list[str]:
 def test_lab_dry_run_prints_install_command_and_url() -> None:
     installed = (ROOT / ".venv" / ".installed-lab").exists()
     install, command, url = dry_run()
-    assert install == "make .venv/.installed-lab"
+    assert install == "make -s .venv/.installed-lab"
     token = re.fullmatch(r"JUPYTER_TOKEN=([0-9a-f]{32}) (.*)", command)
     assert token, command
     argv = token.group(2).split()
@@ -52,6 +52,7 @@ def test_lab_dry_run_prints_install_command_and_url() -> None:
     assert "--ServerApp.port_retries=0" in argv  # the printed URL is the one it serves
     if sys.platform != "darwin":  # macOS opens its browser without an X display
         assert "--no-browser" in argv  # no display here: a server
+    assert ("--allow-root" in argv) == (os.geteuid() == 0)  # jupyter refuses root without it
     assert url == f"JupyterLab: http://localhost:8888/lab?token={token.group(1)}"
     assert (ROOT / ".venv" / ".installed-lab").exists() == installed  # nothing installed
 

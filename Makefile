@@ -2,6 +2,7 @@
 #   make demo   train a network, check every derivation, draw the graphs
 #   make test   the whole test suite (what CI runs)
 # Both create .venv when missing and install what they need.
+#   make lab    open the lessons (notebooks/) in JupyterLab, installed into .venv on first use
 
 PYTHON ?= python3
 VENV   := .venv
@@ -9,7 +10,7 @@ PY     := $(VENV)/bin/python
 PIP    := $(PY) -m pip
 OUT    ?= autograd-lite-out
 
-.PHONY: demo test lint format bench docs dot torch-oracle notebooks clean
+.PHONY: demo test lint format bench docs dot torch-oracle notebooks lab clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -22,6 +23,10 @@ $(VENV)/.installed-dev: pyproject.toml | $(PY)
 
 $(VENV)/.installed: pyproject.toml | $(PY)
 	$(PIP) install -q -e .
+	@touch $@
+
+$(VENV)/.installed-lab: pyproject.toml | $(PY)
+	$(PIP) install -q -e ".[lab]"
 	@touch $@
 
 # Graphviz's `dot` renders the computation graphs. Installed when missing and we are root.
@@ -65,6 +70,7 @@ format: $(VENV)/.installed-dev
 
 bench: $(VENV)/.installed-dev
 	$(PY) benchmarks/bench_engine.py
+	$(PY) benchmarks/bench_import.py
 
 # Regenerate the pictures the README shows.
 docs: $(VENV)/.installed dot
@@ -73,6 +79,29 @@ docs: $(VENV)/.installed dot
 # Rebuild the teaching notebooks from notebooks/src/ (runs each one and stores its outputs).
 notebooks: $(VENV)/.installed-dev dot
 	$(PY) notebooks/build.py
+
+# Open the lessons in JupyterLab (the `lab` extra, with jupytext so that saving a notebook
+# also updates its source in notebooks/src/). Prints the URL to open, with a fresh login
+# token; starts no browser on a machine without a display (a server: forward the port,
+# ssh -L 8888:localhost:8888 host, or pass LAB_ARGS=--ip=0.0.0.0); --allow-root as root.
+#   LAB_PORT=8888  LAB_ARGS=...  LAB_TOKEN=...
+#   LAB_DRY_RUN=1  print the commands instead of running them
+LAB_PORT ?= 8888
+LAB_ARGS ?=
+lab:
+	@token=$${LAB_TOKEN:-$$(od -An -N16 -tx1 /dev/urandom | tr -d ' \n')}; \
+	browser=; \
+	if [ -z "$$DISPLAY$$WAYLAND_DISPLAY" ] && [ "$$(uname -s)" != Darwin ]; then browser=" --no-browser"; fi; \
+	if [ "$$(id -u)" = 0 ]; then browser="$$browser --allow-root"; fi; \
+	install="$(MAKE) -s $(VENV)/.installed-lab"; \
+	cmd="$(VENV)/bin/jupyter lab --ServerApp.root_dir=notebooks --ServerApp.port=$(LAB_PORT) --ServerApp.port_retries=0$$browser$(if $(LAB_ARGS), $(LAB_ARGS))"; \
+	url="http://localhost:$(LAB_PORT)/lab?token=$$token"; \
+	if [ -n "$(LAB_DRY_RUN)" ]; then \
+	  echo "$$install"; echo "JUPYTER_TOKEN=$$token $$cmd"; echo "JupyterLab: $$url"; exit 0; \
+	fi; \
+	$$install --no-print-directory || exit $$?; \
+	echo "JupyterLab on notebooks/ at $$url  (Ctrl-C stops it)"; \
+	JUPYTER_TOKEN=$$token exec $$cmd
 
 clean:
 	rm -rf $(VENV) $(OUT) .pytest_cache .ruff_cache .hypothesis

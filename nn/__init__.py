@@ -11,9 +11,18 @@ Modules: ``module`` (Module, Neuron, Layer, MLP), ``losses``, ``optim`` (SGD,
 Adam, AdamW), ``data`` (moons, spirals, blobs), ``train`` (fit, evaluate, predict),
 ``metrics`` (accuracy), ``serialize`` (save, load) and ``derivations`` (the
 MATH.md checks: ``nn.derivations.run_all()``).
+
+``data`` and ``derivations`` compute with NumPy: they are imported the first
+time they are used (``nn.data`` or ``from nn import data``), so ``import nn``
+does not load NumPy.
 """
 
-from . import data, derivations, metrics, optim, train
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+from . import metrics, optim, train
 from .losses import (
     binary_cross_entropy,
     binary_cross_entropy_with_logits,
@@ -49,3 +58,19 @@ __all__ = [
     "softmax_cross_entropy",
     "train",
 ]
+
+if TYPE_CHECKING:
+    from . import data, derivations
+
+_LAZY_SUBMODULES = ("data", "derivations")
+
+
+def __getattr__(name: str) -> Any:
+    """Import ``nn.data`` and ``nn.derivations`` on first use (PEP 562)."""
+    if name in _LAZY_SUBMODULES:
+        return importlib.import_module(f".{name}", __name__)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))

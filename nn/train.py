@@ -25,10 +25,7 @@ import sys
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
-
-import numpy as np
-from tqdm import tqdm
+from typing import TYPE_CHECKING, Any
 
 from autograd_lite import Value, no_grad
 
@@ -36,6 +33,9 @@ from . import losses as _losses
 from .metrics import predicted_class, true_class
 from .module import Module
 from .optim import Adam, Optimizer
+
+if TYPE_CHECKING:  # numpy and tqdm are imported where used, so `import nn` stays quick
+    import numpy as np
 
 LossFn = Callable[[Any, Any], Value]
 
@@ -165,6 +165,8 @@ def fit(
     order = list(range(n))
     history = History()
     collecting = gc.isenabled()
+    from tqdm import tqdm
+
     bar = tqdm(range(epochs), desc="train", unit="epoch", file=sys.stderr, disable=not progress)
     try:
         gc.disable()
@@ -219,6 +221,8 @@ def predict(model: Module, X: Any, *, threshold: float = 0.0) -> np.ndarray:
     """The predicted class of every row of X (argmax, or score > threshold), without a graph."""
     with no_grad():
         classes = [predicted_class(model([float(v) for v in row]), threshold) for row in X]
+    import numpy as np
+
     return np.array(classes, dtype=np.int64)
 
 

@@ -1,20 +1,20 @@
-"""Build the teaching notebooks from their readable sources in ``notebooks/src/``.
+"""Build the teaching notebooks from their percent-format sources, with jupytext and nbclient.
 
-Each source is a Python file in the "percent" format that Jupytext and VS Code
-also read: a line ``# %%`` starts a code cell and ``# %% [markdown]`` a
-Markdown cell, whose lines are comments (``# text``). The builder turns
-``src/NN_name.py`` into ``NN_name.ipynb``, runs it top to bottom in a fresh
-kernel of the Python running this script (the project's venv) and stores it
-with its outputs, so it reads well on GitHub.
+Each lesson is written as ``src/NN_name.py`` in Jupytext's "percent" format
+(``# %%`` starts a code cell, ``# %% [markdown]`` a Markdown cell of ``# ``
+comment lines) and paired with ``NN_name.ipynb`` by ``jupytext.toml`` (so
+JupyterLab with jupytext keeps both in step). This script reads every source
+with jupytext, runs it top to bottom with nbclient in a fresh kernel of the
+Python running it (the project's venv), and stores the notebook with its
+outputs, so it reads well on GitHub:
 
-    python notebooks/build.py          # every notebook
+    python notebooks/build.py          # every source in notebooks/src/
     python notebooks/build.py 02 04    # the ones whose names start with 02 or 04
 
-Outputs are kept reproducible: cells get fixed ids, no timings are recorded,
-stream chunks are merged, memory addresses are scrubbed and the kernel runs
-with ``PYTHONHASHSEED=0``.
-``tests/test_notebooks.py`` uses :func:`parse_source` to check that each
-stored notebook matches its source, and :func:`execute` to run it again.
+A rebuilt notebook is byte-for-byte the same when nothing changed: cells get
+fixed ids, no timings are recorded, stream chunks are merged, memory addresses
+are scrubbed, the Python version is left out of the metadata and the kernel
+runs with ``PYTHONHASHSEED=0``. An unchanged file is not rewritten.
 """
 
 from __future__ import annotations
@@ -26,6 +26,7 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
+import jupytext
 import nbformat
 import zmq
 from jupyter_client.kernelspec import KernelSpec, KernelSpecManager
@@ -34,61 +35,34 @@ from nbclient import NotebookClient
 
 HERE = Path(__file__).resolve().parent
 SRC = HERE / "src"
-CELL_MARKER = "# %%"
-MARKDOWN_MARKER = "# %% [markdown]"
+SOURCE_FORMAT = "py:percent"  # as paired in jupytext.toml: ipynb,src//py:percent
 ADDRESS = re.compile(r" at 0x[0-9a-fA-F]+")
 KERNEL_NAME = "python3"
 KERNEL_SPEC = {"name": KERNEL_NAME, "display_name": "Python 3 (ipykernel)", "language": "python"}
 
-Cell = tuple[str, str]  # (cell type: "markdown" or "code", source)
 
-
-def parse_source(text: str) -> list[Cell]:
-    """The cells of a percent-format source, in order, without surrounding blank lines.
-
-    Markdown lines lose their leading ``# `` (a bare ``#`` is an empty line).
-    Raises ValueError for text before the first marker or a Markdown line
-    that is not a comment.
-    """
-    cells: list[Cell] = []
-    kind: str | None = None
-    lines: list[str] = []
-
-    def close() -> None:
-        if kind is not None:
-            cells.append((kind, "\n".join(lines).strip("\n")))
-
-    for number, line in enumerate(text.splitlines(), start=1):
-        if line.rstrip() == MARKDOWN_MARKER or line.rstrip() == CELL_MARKER:
-            close()
-            kind = "markdown" if line.rstrip() == MARKDOWN_MARKER else "code"
-            lines = []
-        elif kind is None:
-            if line.strip():
-                raise ValueError(f"line {number}: text before the first '# %%' marker: {line!r}")
-        elif kind == "markdown":
-            if line.strip() and not line.startswith("#"):
-                raise ValueError(f"line {number}: a Markdown line must be a comment: {line!r}")
-            lines.append(line[2:] if line.startswith("# ") else line[1:])
-        else:
-            lines.append(line)
-    close()
-    return cells
+def sources() -> list[Path]:
+    """Every lesson source, in name order: each ``notebooks/src/*.py`` is one notebook."""
+    return sorted(SRC.glob("*.py"))
 
 
 def source_of(notebook: Path) -> Path:
-    """The source file a notebook is built from: ``NN_name.ipynb`` -> ``src/NN_name.py``."""
+    """The source a notebook is paired with: ``NN_name.ipynb`` -> ``src/NN_name.py``."""
     return notebook.parent / "src" / f"{notebook.stem}.py"
 
 
-def new_notebook(cells: Sequence[Cell]) -> nbformat.NotebookNode:
-    """An unexecuted notebook of ``cells``, with fixed cell ids ``cell-00``, ``cell-01``, ..."""
-    nb = nbformat.v4.new_notebook()
-    nb.metadata["kernelspec"] = dict(KERNEL_SPEC)
-    nb.metadata["language_info"] = {"name": "python"}
-    for i, (kind, source) in enumerate(cells):
-        make = nbformat.v4.new_markdown_cell if kind == "markdown" else nbformat.v4.new_code_cell
-        nb.cells.append(make(source, id=f"cell-{i:02d}"))
+def notebook_of(source: Path) -> Path:
+    """The notebook a source builds: ``src/NN_name.py`` -> ``NN_name.ipynb``."""
+    return source.parent.parent / f"{source.stem}.ipynb"
+
+
+def read_source(source: Path) -> nbformat.NotebookNode:
+    """The unexecuted notebook of a percent-format source, with fixed cell ids ``cell-00``, ..."""
+    nb = jupytext.read(source, fmt=SOURCE_FORMAT)
+    nb.metadata = {"kernelspec": dict(KERNEL_SPEC), "language_info": {"name": "python"}}
+    for i, cell in enumerate(nb.cells):
+        cell.id = f"cell-{i:02d}"
+        cell.metadata = {}
     return nb
 
 
@@ -110,7 +84,7 @@ class _ThisPython(KernelSpecManager):
 
 
 def execute(nb: nbformat.NotebookNode, cwd: Path, timeout: int = 120) -> nbformat.NotebookNode:
-    """Run every cell of ``nb`` in place, in a fresh kernel started in ``cwd``.
+    """Run every cell of ``nb`` in place with nbclient, in a fresh kernel started in ``cwd``.
 
     Raises ``nbclient.exceptions.CellExecutionError`` (showing the traceback)
     when a cell fails, and ``CellTimeoutError`` when one runs over ``timeout`` seconds.
@@ -137,39 +111,54 @@ def execute(nb: nbformat.NotebookNode, cwd: Path, timeout: int = 120) -> nbforma
     return nb
 
 
-def scrub(nb: nbformat.NotebookNode) -> None:
-    """Drop memory addresses from outputs' plain-text fallbacks (``<Drawing at 0x7f...>``)."""
+def strip_volatile(nb: nbformat.NotebookNode) -> None:
+    """Drop what changes from run to run or machine to machine, not with the lesson.
+
+    Memory addresses in plain-text fallbacks (``<Drawing at 0x7f...>``), the
+    Python version the kernel reports, and any cell metadata.
+    """
+    nb.metadata["kernelspec"] = dict(KERNEL_SPEC)  # the kernel's own name may differ
+    nb.metadata.get("language_info", {}).pop("version", None)
     for cell in nb.cells:
+        cell.metadata = {}
         for output in cell.get("outputs", []):
             data = output.get("data", {})
             if "text/plain" in data:
                 data["text/plain"] = ADDRESS.sub("", data["text/plain"])
 
 
-def build(source: Path) -> Path:
-    """Make, run and store the notebook of one source file; return the notebook's path."""
-    nb = new_notebook(parse_source(source.read_text(encoding="utf-8")))
+def build(source: Path) -> tuple[Path, bool]:
+    """Run one source and store its notebook; return (the notebook's path, whether it changed)."""
+    nb = read_source(source)
     execute(nb, cwd=HERE)
-    scrub(nb)
-    nb.metadata["kernelspec"] = dict(KERNEL_SPEC)  # the kernel's own name may differ
-    target = HERE / f"{source.stem}.ipynb"
+    strip_volatile(nb)
     nbformat.validate(nb)
-    nbformat.write(nb, target)
-    return target
+    target = notebook_of(source)
+    text = nbformat.writes(nb)
+    text += "" if text.endswith("\n") else "\n"  # as nbformat.write ends a file
+    changed = not target.exists() or target.read_text(encoding="utf-8") != text
+    if changed:
+        tmp = target.with_name(f".{target.name}.tmp")
+        tmp.write_text(text, encoding="utf-8")
+        os.replace(tmp, target)  # atomically: never half a notebook
+    return target, changed
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Build the notebooks whose names start with any of ``argv`` (all without arguments)."""
     prefixes = list(sys.argv[1:] if argv is None else argv)
-    sources = sorted(SRC.glob("[0-9]*.py"))
-    chosen = [s for s in sources if not prefixes or any(s.stem.startswith(p) for p in prefixes)]
+    chosen = [s for s in sources() if not prefixes or any(s.stem.startswith(p) for p in prefixes)]
     if not chosen:
         print(f"no notebook source in {SRC} matches {prefixes}", file=sys.stderr)
         return 1
     for source in chosen:
         start = time.perf_counter()
-        target = build(source)
-        print(f"{target.relative_to(HERE.parent)}: {time.perf_counter() - start:.1f} s")
+        target, changed = build(source)
+        status = "rebuilt" if changed else "unchanged"
+        print(f"{target.relative_to(HERE.parent)}: {status}, {time.perf_counter() - start:.1f} s")
+    orphans = sorted({p.stem for p in HERE.glob("*.ipynb")} - {s.stem for s in sources()})
+    for stem in orphans:
+        print(f"warning: notebooks/{stem}.ipynb has no source src/{stem}.py", file=sys.stderr)
     return 0
 
 

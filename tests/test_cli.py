@@ -189,15 +189,79 @@ def test_demo_defaults_are_the_documented_ones():
     assert cli.DEMO["dataset"] == "spirals" and cli.DEMO["optimizer"] == "adam"
 
 
+def _train_recording_history(capsys, monkeypatch, tmp_path, *argv: str):
+    """Run ``train`` and keep the History that fit returned; (exit code, stdout, history)."""
+    histories = []
+    fit = nn.train.fit
+
+    def recording_fit(*args, **kwargs):
+        histories.append(fit(*args, **kwargs))
+        return histories[-1]
+
+    monkeypatch.setattr(nn.train, "fit", recording_fit)
+    code, out, _ = run(capsys, "train", *argv, "--out", str(tmp_path))
+    return code, out, histories[0]
+
+
+def test_train_names_the_last_epoch_and_the_final_loss(tmp_path, capsys, monkeypatch):
+    argv = ("--points", "60", "--hidden", "6", "--epochs", "3", "--no-progress", "--seed", "2")
+    code, out, history = _train_recording_history(capsys, monkeypatch, tmp_path, *argv)
+    assert code == 0
+    lines = out.splitlines()
+    # The last epoch: means over its mini-batches, as fit recorded them.
+    assert lines[2] == (
+        f"last epoch (mean over its batches): loss {history.loss[-1]:.4f}, "
+        f"accuracy {history.accuracy[-1]:.1%}"
+    )
+    # After training: the saved model on the whole data set.
+    X, y = nn.data.make_moons(60, seed=2)
+    loss, accuracy = nn.train.evaluate(nn.load(tmp_path / "model.json"), X, y)
+    assert lines[3] == f"after training (all 60 points): loss {loss:.4f}, accuracy {accuracy:.1%}"
+    assert re.fullmatch(r"trained in \d+\.\d s", lines[1])
+
+
 @needs_dot
-def test_neuron_graph_shows_forward_and_backward(tmp_path, capsys):
-    assert run(capsys, "demo", *SMALL_DEMO, "--no-check", "--out", str(tmp_path))[0] == 0
+def test_neuron_graph_is_the_trained_models_first_hidden_neuron(tmp_path, capsys):
+    argv = ("--points", "40", "--hidden", "5,3", "--epochs", "2", "--seed", "4")
+    code, out, _ = run(capsys, "train", *argv, "--no-progress", "--out", str(tmp_path))
+    assert code == 0
+    line = next(line for line in out.splitlines() if "neuron_graph.svg" in line)
+    match = re.fullmatch(
+        rf"wrote {re.escape(str(tmp_path / 'neuron_graph.svg'))}: the trained model's first "
+        r"hidden neuron L0\.N0 \(relu\) on training point (\d+)"
+        r"( \(the first where w·x \+ b > 0\))?, x = \((\S+), (\S+)\)",
+        line,
+    )
+    assert match, line
+    index = int(match.group(1))
+    X, _ = nn.data.make_moons(40, seed=4)
+    assert [float(match.group(3)), float(match.group(4))] == pytest.approx(X[index], abs=5e-4)
+    neuron = nn.load(tmp_path / "model.json").layers[0].neurons[0]
+    z = neuron.b.data + sum(w.data * x for w, x in zip(neuron.w, X[index]))
+    if match.group(2):  # the first point on which the ReLU is active
+        assert z > 0
+        assert all(
+            neuron.b.data + sum(w.data * x for w, x in zip(neuron.w, X[i])) <= 0
+            for i in range(index)
+        )
+    else:
+        assert index == 0
+    # Every number on the picture is the trained neuron's: data and ∂a/∂(node).
     svg = ET.fromstring((tmp_path / "neuron_graph.svg").read_bytes())
     texts = [t.text for t in svg.iter("{http://www.w3.org/2000/svg}text")]
-    for label in ("x1", "x2", "w1", "w2", "b", "n", "o", "tanh", "data 0.7071"):
-        assert label in texts
-    # o = tanh(n) = √2/2, so do/dn = 1 − o² = 0.5 and do/dx1 = w1 · 0.5 = −1.5.
-    assert "grad -1.5000" in texts and "grad 0.5000" in texts
+    active = 1.0 if z > 0 else 0.0
+    expected = {
+        "L0.N0.w0": (neuron.w[0].data, X[index][0] * active),
+        "L0.N0.w1": (neuron.w[1].data, X[index][1] * active),
+        "L0.N0.b": (neuron.b.data, active),
+        "x0": (X[index][0], neuron.w[0].data * active),
+        "x1": (X[index][1], neuron.w[1].data * active),
+        "L0.N0 (relu)": (max(z, 0.0), 1.0),
+    }
+    for label, (data, grad) in expected.items():
+        at = texts.index(label)
+        assert texts[at + 1] == f"data {data:.4f}" and texts[at + 2] == f"grad {grad:.4f}"
+    assert "relu" in texts
 
 
 def test_neuron_example_values():

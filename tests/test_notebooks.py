@@ -1,9 +1,12 @@
 """The teaching notebooks: each matches its source, is stored executed, and runs top to bottom.
 
-Every ``notebooks/NN_name.ipynb`` is built from ``notebooks/src/NN_name.py`` by
-``notebooks/build.py`` (``make notebooks``). These tests fail when a notebook
-is stale (its cells differ from its source), was stored without outputs, or
-raises when run again: each notebook asserts its own claims (closed form vs
+Every ``notebooks/NN_name.ipynb`` is paired (``notebooks/jupytext.toml``) with
+its percent-format source ``notebooks/src/NN_name.py`` and built from it by
+``notebooks/build.py`` (jupytext reads the source, nbclient runs it: ``make
+notebooks``). These tests fail when a source has no notebook or the other way
+round, a notebook is stale (its cells differ from its source, as jupytext
+reads it), was stored without outputs or with volatile metadata, or raises
+when run again: each notebook asserts its own claims (closed form vs
 engine), so a wrong engine fails here. Runs use a fresh kernel per notebook,
 in a temporary directory, on an in-memory copy: the stored file is never
 rewritten.
@@ -20,8 +23,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOK_DIR = ROOT / "notebooks"
-NOTEBOOKS = sorted(NOTEBOOK_DIR.glob("[0-9]*.ipynb"))
-SOURCES = sorted((NOTEBOOK_DIR / "src").glob("[0-9]*.py"))
+NOTEBOOKS = sorted(NOTEBOOK_DIR.glob("*.ipynb"))
 CELL_TIMEOUT = 120  # seconds; each whole notebook takes well under 20
 
 
@@ -34,6 +36,7 @@ def _load_builder():
 
 
 build = _load_builder()
+SOURCES = build.sources()
 
 
 def _read(path: Path) -> nbformat.NotebookNode:
@@ -49,7 +52,7 @@ def test_every_source_has_its_notebook_and_back() -> None:
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
 def test_notebook_matches_its_source(path: Path) -> None:
-    expected = build.parse_source(build.source_of(path).read_text(encoding="utf-8"))
+    expected = [(c.cell_type, c.source) for c in build.read_source(build.source_of(path)).cells]
     stored = [(cell.cell_type, cell.source) for cell in _read(path).cells]
     for i, (want, have) in enumerate(zip(expected, stored)):
         assert want == have, (
@@ -57,6 +60,31 @@ def test_notebook_matches_its_source(path: Path) -> None:
             "run `make notebooks` to rebuild it"
         )
     assert len(expected) == len(stored), f"{path.name}: stale; run `make notebooks`"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_jupytext_pairs_notebook_with_its_source(path: Path) -> None:
+    """What jupytext (and JupyterLab with it) pairs: the source build.py reads, as percent."""
+    from jupytext.config import load_jupytext_config
+    from jupytext.paired_paths import paired_paths
+
+    config = load_jupytext_config(str(path))
+    assert config is not None, "notebooks/jupytext.toml is missing"
+    paired = dict(paired_paths(str(path), "ipynb", config.default_formats(str(path))))
+    source = str(build.source_of(path))
+    assert source in paired, f"jupytext pairs {path.name} with {sorted(paired)}"
+    assert paired[source]["format_name"] == "percent"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_notebook_has_no_volatile_metadata(path: Path) -> None:
+    nb = _read(path)
+    assert "version" not in nb.metadata.get("language_info", {}), f"{path.name}: Python version"
+    assert [cell.id for cell in nb.cells] == [f"cell-{i:02d}" for i in range(len(nb.cells))]
+    for cell in nb.cells:
+        assert cell.metadata == {}, f"{path.name}: cell {cell.id} has metadata {cell.metadata}"
+        for output in cell.get("outputs", []):
+            assert " at 0x" not in output.get("data", {}).get("text/plain", "")
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)

@@ -145,3 +145,20 @@ def test_a_failed_write_keeps_the_old_file(tmp_path, monkeypatch):
         plots.plot_loss([1.0, 0.5], target)
     assert target.read_bytes() == b"old"
     assert os.listdir(tmp_path) == ["loss.png"]
+
+
+def _svg_texts(path) -> str:
+    """matplotlib's SVG keeps each text it draws as a comment beside its glyphs."""
+    return path.read_text(encoding="utf-8")
+
+
+def test_plot_loss_names_the_last_epoch_and_the_final_loss(tmp_path):
+    history = nn.train.History(loss=[0.9, 0.2, 0.0493], accuracy=[0.5, 0.9, 0.97])
+    svg = _svg_texts(plots.plot_loss(history, tmp_path / "loss.svg", final=(0.039, 0.98)))
+    assert "last epoch (mean over its batches): loss 0.0493, accuracy 97.0%" in svg
+    assert "after training (whole data set): loss 0.0390, accuracy 98.0%" in svg
+    assert "loss, mean over the epoch" in svg and "loss after training, whole data set" in svg
+    # Without the final measure only the last epoch's, still named for what it is.
+    svg = _svg_texts(plots.plot_loss([0.5, 0.25], tmp_path / "plain.svg"))
+    assert "last epoch (mean over its batches): loss 0.2500" in svg
+    assert "after training" not in svg

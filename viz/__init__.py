@@ -19,12 +19,18 @@ Modules: :mod:`viz.dot` (the drawing), :mod:`viz.style` (kinds, colours,
 legend), :mod:`viz.groups` (neuron clusters), :mod:`viz.collapse` (one node
 per neuron), :mod:`viz.render` (SVG, files), :mod:`viz.drawing` (the
 Digraph subclass and the missing-``dot`` error), :mod:`viz.plots` (a
-classifier's decision boundary and loss curve, with matplotlib).
+classifier's decision boundary and loss curve, with matplotlib). The plots
+need NumPy and matplotlib, so :mod:`viz.plots` is imported the first time one
+of its functions is used, and ``import viz`` loads neither.
 """
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
 
 from .dot import DEFAULT_MAX_EDGES, DEFAULT_MAX_NODES, draw_dot
 from .drawing import DotNotFoundError, Drawing
-from .plots import plot_decision_boundary, plot_loss
 from .render import FORMATS, atomic_write, output_format, render_bytes, save, to_svg
 
 __all__ = [
@@ -42,3 +48,22 @@ __all__ = [
     "save",
     "to_svg",
 ]
+
+if TYPE_CHECKING:
+    from . import plots as plots
+    from .plots import plot_decision_boundary, plot_loss
+
+# Names imported on first use (PEP 562), and the submodule each comes from.
+_LAZY = {"plots": "", "plot_decision_boundary": "plots", "plot_loss": "plots"}
+
+
+def __getattr__(name: str) -> Any:
+    """Import :mod:`viz.plots` (NumPy, matplotlib) only when a plot is asked for."""
+    if name not in _LAZY:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    module = importlib.import_module(f".{_LAZY[name] or name}", __name__)
+    return module if not _LAZY[name] else getattr(module, name)
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))

@@ -207,12 +207,21 @@ def _bounds(values: np.ndarray) -> tuple[float, float]:
 # Loss curve
 
 
-def plot_loss(history: Any, path: str | os.PathLike[str], *, title: str | None = None) -> Path:
+def plot_loss(
+    history: Any,
+    path: str | os.PathLike[str],
+    *,
+    title: str | None = None,
+    final: tuple[float, float | None] | None = None,
+) -> Path:
     """Draw the loss per epoch (log scale) and, if known, the accuracy; save to ``path``.
 
     ``history`` is an ``nn.train.History`` (or anything with a ``loss`` list
     and optionally an ``accuracy`` list), a mapping with those keys, or a
-    plain sequence of losses. Returns the path.
+    plain sequence of losses: each epoch's value is the mean over its
+    mini-batches, measured as the epoch went. ``final``, the trained model's
+    (loss, accuracy) on the whole data set (``nn.train.evaluate``), is marked
+    after the last epoch. The title names both. Returns the path.
     """
     fmt = plot_format(path)
     loss, accuracy = _series(history)
@@ -220,7 +229,7 @@ def plot_loss(history: Any, path: str | os.PathLike[str], *, title: str | None =
         raise ValueError("plot_loss: the history has no losses to draw")
     epochs = np.arange(1, len(loss) + 1)
     fig, ax = _figure((6.0, 3.8))
-    ax.plot(epochs, loss, color="#b2182b", linewidth=1.6, label="loss")
+    ax.plot(epochs, loss, color="#b2182b", linewidth=1.6, label="loss, mean over the epoch")
     if all(v > 0 and math.isfinite(v) for v in loss):
         ax.set_yscale("log")
     ax.set_xlabel("epoch")
@@ -232,8 +241,25 @@ def plot_loss(history: Any, path: str | os.PathLike[str], *, title: str | None =
         right.plot(epochs[: len(accuracy)], accuracy, color="#2166ac", linewidth=1.2)
         right.set_ylim(0.0, 1.02)
         right.set_ylabel("training accuracy", color="#2166ac")
-    last = f"loss {loss[-1]:.4g}" + (f", accuracy {accuracy[-1]:.1%}" if accuracy else "")
-    ax.set_title(title or f"training — last epoch: {last}")
+    last = f"loss {loss[-1]:.4f}" + (f", accuracy {accuracy[-1]:.1%}" if accuracy else "")
+    lines = [f"last epoch (mean over its batches): {last}"]
+    if final is not None:
+        final_loss, final_accuracy = final
+        after = f"loss {final_loss:.4f}"
+        if final_accuracy is not None:
+            after += f", accuracy {final_accuracy:.1%}"
+        lines.append(f"after training (whole data set): {after}")
+        ax.plot(
+            [len(loss)],
+            [final_loss],
+            "D",
+            color="#b2182b",
+            markersize=5,
+            clip_on=False,
+            label="loss after training, whole data set",
+        )
+        ax.legend(loc="lower left", fontsize=8, frameon=False)
+    ax.set_title(title or "\n".join(lines), fontsize=10)
     return _save(fig, path, fmt)
 
 

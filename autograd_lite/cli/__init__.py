@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Sequence
+from typing import Any
 
 from . import check, graph, train
 from .check import print_check
@@ -34,10 +35,38 @@ __all__ = [
     "main",
     "neuron_example",
     "print_check",
+    "version",
 ]
 
 # The commands in the order ``--help`` lists them.
 COMMANDS = (train, check, graph)
+
+DISTRIBUTION = "autograd-lite"
+
+
+def version() -> str:
+    """The installed distribution's version (its metadata), or ``autograd_lite.__version__``
+    when the package runs from a source tree that was never installed."""
+    from importlib.metadata import PackageNotFoundError
+    from importlib.metadata import version as metadata_version
+
+    try:
+        return metadata_version(DISTRIBUTION)
+    except PackageNotFoundError:
+        from .. import __version__
+
+        return __version__
+
+
+class _VersionAction(argparse.Action):
+    """``--version``: print ``autograd-lite X.Y.Z`` and exit; the metadata is read only then."""
+
+    def __init__(self, option_strings: Sequence[str], dest: str, **kwargs: Any) -> None:
+        super().__init__(option_strings, dest, nargs=0, default=argparse.SUPPRESS, **kwargs)
+
+    def __call__(self, parser: argparse.ArgumentParser, *args: Any) -> None:
+        print(f"{parser.prog} {version()}")
+        parser.exit()
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -46,6 +75,7 @@ def build_parser() -> argparse.ArgumentParser:
         prog="autograd-lite",
         description="Scalar reverse-mode automatic differentiation for learning backpropagation.",
     )
+    parser.add_argument("--version", action=_VersionAction, help="print the version and exit")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for command in COMMANDS:
         command.register(sub)

@@ -168,13 +168,34 @@ def _train_and_write(settings: dict[str, Any], out: Path, *, progress: bool) -> 
     )
     seconds = time.perf_counter() - start
     loss, accuracy = nn.train.evaluate(model, X, y)
-    print(f"trained in {seconds:.1f} s: final loss {loss:.4f}, training accuracy {accuracy:.1%}")
-    _write_outputs(model, X, y, history, out)
+    print(f"trained in {seconds:.1f} s")
+    print(describe_losses(history, (loss, accuracy), len(X)))
+    _write_outputs(model, X, y, history, (loss, accuracy), out)
     return accuracy
 
 
-def _write_outputs(model: Any, X: Any, y: Any, history: Any, out: Path) -> None:
+def describe_losses(history: Any, final: tuple[float, float], points: int) -> str:
+    """The two measures of a training run, each named for what it is, one line each.
+
+    The last epoch's loss and accuracy are means over its mini-batches, each
+    measured before that batch's update (``history``); ``final`` is the trained
+    model's loss and accuracy on the whole data set of ``points`` points.
+    """
+    last = f"last epoch (mean over its batches): loss {history.loss[-1]:.4f}"
+    if history.accuracy:
+        last += f", accuracy {history.accuracy[-1]:.1%}"
+    loss, accuracy = final
+    return f"{last}\nafter training (all {points} points): loss {loss:.4f}, accuracy {accuracy:.1%}"
+
+
+def _write_outputs(
+    model: Any, X: Any, y: Any, history: Any, final: tuple[float, float], out: Path
+) -> None:
     """The decision boundary, the loss curve, a neuron's graph and the model, into ``out``.
+
+    ``final`` is the trained model's (loss, accuracy) on all of X, which the loss
+    curve shows beside the last epoch's. The neuron's graph is the model's first
+    hidden neuron on one training point (:func:`trained_neuron`); its line says which.
 
     All or none: every file is first drawn into a hidden staging folder inside
     ``out``; only when all of them are complete are they moved into place, each
@@ -187,12 +208,14 @@ def _write_outputs(model: Any, X: Any, y: Any, history: Any, out: Path) -> None:
 
     from ..files import atomic_write
 
+    neuron, about_neuron = trained_neuron(model, X)
     writers = {
         "decision_boundary.png": lambda path: plot_decision_boundary(model, X, y, path),
-        "loss.png": lambda path: plot_loss(history, path),
-        "neuron_graph.svg": lambda path: viz.save(neuron_example(), path),
+        "loss.png": lambda path: plot_loss(history, path, final=final),
+        "neuron_graph.svg": lambda path: viz.save(neuron, path),
         "model.json": lambda path: nn.save(model, path),
     }
+    notes = {"neuron_graph.svg": f": {about_neuron}"}
     staging = Path(tempfile.mkdtemp(prefix=".autograd-lite-", dir=out))
     try:
         written = []
@@ -214,9 +237,43 @@ def _write_outputs(model: Any, X: Any, y: Any, history: Any, out: Path) -> None:
                 atomic_write(path, (staging / name).read_bytes())
             except OSError as e:
                 raise CommandError(f"cannot write {path}: {e.strerror or e}") from None
-            print(f"wrote {path}")
+            print(f"wrote {path}{notes.get(name, '')}")
     finally:
         shutil.rmtree(staging, ignore_errors=True)
+
+
+def trained_neuron(model: Any, X: Any) -> tuple[Any, str]:
+    """The first hidden neuron of a trained ``nn.MLP`` on one training point, after backward.
+
+    The neuron ``a = g(w·x + b)`` is rebuilt from the trained weights (copies,
+    labelled as in the model, so the model itself is untouched) and applied to
+    the inputs ``x0``, ``x1`` of point i of X: the first point on which it is
+    active (w·x + b > 0, so a ReLU passes a gradient back), or point 0 if there
+    is none. Returns the output Value, whose grads are ∂a/∂(each input and
+    parameter), and a sentence saying which neuron and which point it is.
+    """
+    import nn
+
+    from ..value import Value
+
+    trained = model.layers[0].neurons[0]
+    neuron = nn.Neuron(trained.nin, trained.activation, name=trained.name)
+    for copy, weight in zip(neuron.parameters(), trained.parameters()):
+        copy.data = weight.data
+    w, b = [v.data for v in trained.w], trained.b.data
+    active = (i for i, x in enumerate(X) if b + sum(wj * float(xj) for wj, xj in zip(w, x)) > 0)
+    index = next(active, None)
+    why = " (the first where w·x + b > 0)" if index is not None else ""
+    index = index or 0
+    x = [Value(float(v), label=f"x{j}") for j, v in enumerate(X[index])]
+    out = neuron(x)
+    out.label = f"{trained.name} ({trained.activation})"
+    out.backward()
+    point = ", ".join(f"{v.data:.3f}" for v in x)
+    return out, (
+        f"the trained model's first hidden neuron {trained.name} ({trained.activation}) "
+        f"on training point {index}{why}, x = ({point})"
+    )
 
 
 def neuron_example() -> Any:

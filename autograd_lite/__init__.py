@@ -9,6 +9,7 @@
 """
 
 from .checks import GradcheckError, gradcheck, hessian, jacobian, numerical_jacobian
+from .derivative import DerivativeReport, Failure, check_derivative
 from .functions import exp, log, maximum, relu, sigmoid, tanh
 from .grad import grad
 from .ops import OPS, Op
@@ -16,9 +17,12 @@ from .value import Value, detect_anomaly, no_grad, topological_order
 
 __all__ = [
     "OPS",
+    "DerivativeReport",
+    "Failure",
     "GradcheckError",
     "Op",
     "Value",
+    "check_derivative",
     "detect_anomaly",
     "exp",
     "grad",

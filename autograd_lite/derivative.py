@@ -106,10 +106,11 @@ class DerivativeReport:
     def shape(self) -> str | None:
         """The simple shape every failure shares, in words, or None.
 
-        ``"off by a constant factor 2 (claimed = 2 × automatic)"``,
-        ``"opposite sign (claimed = −automatic)"`` or ``"off by a constant
-        (claimed = automatic + 0.5)"``; with several inputs that fail in
-        different ways, one shape per input (``"x: ...; w: ..."``).
+        ``"the claim is off by a constant factor 2 (claimed = 2 × automatic)"``,
+        ``"the claim is of opposite sign (claimed = −automatic)"`` or ``"the
+        claim is off by a constant (claimed = automatic + 0.5)"``; with several
+        inputs, which ones (``"the claim for w is ..."``), one shape per input
+        when they fail in different ways.
         """
         by_input = [
             (name, [f for f in self.failures if f.name == name])
@@ -118,15 +119,15 @@ class DerivativeReport:
         ]
         whole = _shape(self.failures)
         if whole is not None:
-            return (
-                whole if len(self.names) == 1 else f"{', '.join(n for n, _ in by_input)}: {whole}"
-            )
+            if len(self.names) == 1:
+                return f"the claim is {whole}"
+            return f"the claim for {', '.join(n for n, _ in by_input)} is {whole}"
         if len(by_input) < 2:
             return None
         parts = [(name, _shape(failures)) for name, failures in by_input]
         if any(s is None for _, s in parts):
             return None
-        return "; ".join(f"{name}: {s}" for name, s in parts)
+        return "; ".join(f"the claim for {name} is {s}" for name, s in parts)
 
     def worst(self, count: int = _TABLE_ROWS) -> list[Failure]:
         """The ``count`` failures with the largest |claimed − automatic|, worst first."""
@@ -360,9 +361,9 @@ def _shape(failures: Sequence[Failure]) -> str | None:
         if _constant(ratios):
             c = sum(ratios) / len(ratios)
             if math.isclose(c, -1.0, rel_tol=_SHAPE_RTOL):
-                return "opposite sign (claimed = −automatic)"
+                return "of opposite sign (claimed = −automatic)"
             if abs(c) < _SHAPE_RTOL:
-                return "the claim is 0 where the derivative is not"
+                return "0 where the derivative is not"
             return f"off by a constant factor {c:.6g} (claimed = {c:.6g} × automatic)"
     offsets = [f.error for f in failures]
     if _constant(offsets):

@@ -186,7 +186,7 @@ def test_failures_say_where_which_input_and_both_numbers() -> None:
         assert isinstance(failure, Failure)
         assert failure.claimed == 2 * x and failure.automatic == x
         assert failure.error == failure.claimed - failure.automatic
-    assert report.shape == "w: off by a constant factor 2 (claimed = 2 × automatic)"
+    assert report.shape == "the claim for w is off by a constant factor 2 (claimed = 2 × automatic)"
     lines = str(report).splitlines()
     assert lines[1].split() == ["x", "w", "input", "claimed", "automatic", "error"]
     worst = report.worst(5)
@@ -197,14 +197,14 @@ def test_failures_say_where_which_input_and_both_numbers() -> None:
 
 def test_an_offset_is_named() -> None:
     report = check_derivative(lambda x: x * x, lambda x: 2 * x + 0.5)
-    assert report.shape == "off by a constant (claimed = automatic + 0.5)"
+    assert report.shape == "the claim is off by a constant (claimed = automatic + 0.5)"
 
 
 def test_shapes_per_input() -> None:
     report = check_derivative(lambda x, y: x * y, lambda x, y: (-y, 3 * x))
     assert report.shape == (
-        "x: opposite sign (claimed = −automatic); "
-        "y: off by a constant factor 3 (claimed = 3 × automatic)"
+        "the claim for x is of opposite sign (claimed = −automatic); "
+        "the claim for y is off by a constant factor 3 (claimed = 3 × automatic)"
     )
 
 

@@ -9,8 +9,8 @@
 
 Modules: ``module`` (Module, Neuron, Layer, MLP), ``losses``, ``optim`` (SGD,
 Adam), ``data`` (moons, spirals, blobs), ``train`` (fit, evaluate, predict),
-``metrics`` (accuracy), ``serialize`` (save, load) and ``derivations`` (the
-MATH.md checks: ``nn.derivations.run_all()``).
+``metrics`` (accuracy), ``serialize`` (save, load) and ``derivations`` (the checks
+of docs/derivations.md: ``nn.derivations.run_all()``).
 """
 
 from . import data, derivations, metrics, optim, train

@@ -52,6 +52,7 @@ KINKS: dict[str, Callable[..., bool]] = {
     "max": lambda x, y: x == y,
 }
 
+NO_CLAIM = "no claim (df returned None)"  # why a point is skipped when df says nothing
 _SHAPE_MIN_FAILURES = 3  # one or two failures are too few to call a pattern
 _SHAPE_RTOL = 1e-6  # how close the ratios (or offsets) must be to call them constant
 _TABLE_ROWS = 5
@@ -134,7 +135,7 @@ class DerivativeReport:
         return sorted(self.failures, key=lambda f: -abs(f.error))[:count]
 
     def verdict(self) -> str:
-        """One line: OK or WRONG (or NOT CHECKED), at how many points, and why."""
+        """One line: OK or WRONG (or NOT CHECKED, NOT YET), at how many points, and why."""
         counted = _counted(self)
         if self.ok:
             which = _names_text(_checked_names(self))
@@ -144,6 +145,12 @@ class DerivativeReport:
                 f"(largest error {self.max_error:.1e})"
             )
             return line + (f"; {counted}" if counted else "")
+        if (
+            self.checked == 0
+            and self.skip_reasons
+            and all(why == NO_CLAIM for _, why in self.skip_reasons)
+        ):
+            return "NOT YET: df returned None (no claim) at every point"
         if self.checked == 0:
             line = f"NOT CHECKED: no point of {self.points} could be judged"
             if self.skip_reasons:
@@ -193,12 +200,17 @@ def check_derivative(
 
     ``f(*xs)`` takes k Values and returns a Value; ``df(*xs)`` takes the same
     k inputs as floats and returns the claimed ∂f/∂x: a float when k = 1,
-    else k floats (``None`` for an input you make no claim about: it is not
-    checked). ``points`` is an explicit list of input tuples (a plain number
-    is a 1-tuple); otherwise ``n`` points are drawn uniformly from
-    [low, high]^k with ``random.Random(seed)``, k being the number of
-    parameters of ``f``. A claim passes at a point when
-    |claimed − automatic| ≤ atol + rtol·|automatic| for every input.
+    else k floats. ``None`` for an input means no claim about it: it is not
+    checked; a point where df returns only None is skipped, and when that is
+    every point the verdict is "NOT YET" (an exercise left blank).
+
+    ``points`` is an explicit list of input tuples (a plain number is a
+    1-tuple); otherwise ``n`` points are drawn uniformly from [low, high]^k
+    with ``random.Random(seed)``, k being the number of parameters of ``f``.
+    A claim passes at a point when |claimed − automatic| ≤ atol + rtol·|automatic|
+    for every input. Points where f, its gradient or the claim is undefined
+    (ArithmeticError, ValueError, NaN, infinity) are skipped; points where a
+    relu, max or abs of f's graph sits exactly at its tie are counted as kinks.
     """
     names = _input_names(f)
     if points is None:
@@ -265,7 +277,10 @@ def _judge(
     except (ArithmeticError, ValueError) as e:
         return f"f is undefined ({_reason(e)})"
     if not isinstance(out, Value):
-        raise TypeError(f"check_derivative: f must return a Value, got {type(out).__name__}")
+        raise TypeError(
+            f"check_derivative: f must return a Value, got {type(out).__name__} "
+            "(build f with the engine's operations on its Value inputs, not with math)"
+        )
     if not math.isfinite(out.data):
         return f"f is {out.data!r}"
     if _at_a_kink(out):
@@ -278,6 +293,8 @@ def _judge(
     except (ArithmeticError, ValueError) as e:
         return f"the claim is undefined ({_reason(e)})"
     claimed = _claims(claim, len(point))
+    if all(c is None for c in claimed):
+        return NO_CLAIM
     if any(c is not None and not math.isfinite(c) for c in claimed):
         return "the claim is not finite"
     return list(zip(claimed, automatic))
@@ -293,6 +310,8 @@ def _at_a_kink(out: Value) -> bool:
 
 def _claims(claim: Any, k: int) -> list[float | None]:
     """df's answer as k floats (or None for an input without a claim)."""
+    if claim is None:
+        return [None] * k
     if k == 1 and not isinstance(claim, (list, tuple)):
         return [_claim_float(claim)]
     if not isinstance(claim, (list, tuple)) or len(claim) != k:

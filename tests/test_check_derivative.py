@@ -333,3 +333,13 @@ def test_report_counts_add_up() -> None:
     assert report.checked + report.skipped + report.kinks == report.points == 4
     assert (report.skipped, report.kinks, report.checked) == (1, 1, 2)
     assert not report.ok  # at x = 2 the derivative is log 2 + 1/2
+
+
+def test_a_blank_claim_answers_not_yet() -> None:
+    report = check_derivative(lambda x: x.exp(), lambda x: None)
+    assert not report.ok and report.checked == 0 and report.skipped == 100
+    assert str(report) == "NOT YET: df returned None (no claim) at every point"
+    report = check_derivative(lambda x, y: x * y, lambda x, y: None, n=5)
+    assert str(report).startswith("NOT YET")
+    report = check_derivative(lambda x, y: x * y, lambda x, y: (None, None), n=5)
+    assert str(report).startswith("NOT YET")

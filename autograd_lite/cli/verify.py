@@ -18,6 +18,8 @@ import re
 import unicodedata
 from collections.abc import Callable, Mapping, Sequence
 
+from ..derivative import check_derivative
+from ..expr import ExpressionError, _clip, expression_function, parse_bindings
 from ..value import Value
 from .common import CommandError, Subparsers, checked, seed, write_stdout
 
@@ -43,9 +45,6 @@ def value_range(text: str) -> tuple[float, float]:
 
 def cmd_verify(args: argparse.Namespace) -> int:
     """Check each --claim against the automatic derivative of EXPR; 0 ok, 1 wrong."""
-    from ..derivative import check_derivative
-    from ..expr import ExpressionError, expression_function, parse_bindings
-
     try:
         names, build = expression_function(args.expression)
     except ExpressionError as e:
@@ -66,7 +65,7 @@ def cmd_verify(args: argparse.Namespace) -> int:
     free = [name for name in names if name not in fixed]
     if not free:
         raise CommandError("--at fixes every variable of EXPR: leave at least one to check")
-    claims = _claims(args.claims, names, fixed, free, expression_function, ExpressionError)
+    claims = _claims(args.claims, names, fixed, free)
     low, high = args.range
 
     def f(*xs: Value) -> Value:
@@ -126,8 +125,6 @@ def _claims(
     names: Sequence[str],
     fixed: Mapping[str, float],
     free: Sequence[str],
-    expression_function: Callable,
-    error: type[Exception],
 ) -> dict[str, tuple[list[str], Callable]]:
     """Each ``--claim [NAME=]EXPR`` checked: NAME → (the claim's names, its builder)."""
     claims: dict[str, tuple[list[str], Callable]] = {}
@@ -152,7 +149,7 @@ def _claims(
             raise CommandError(f"--claim {name}=... is given twice")
         try:
             claim_names, claim_build = expression_function(claim)
-        except error as e:
+        except ExpressionError as e:
             raise CommandError(f"--claim {name}=...: {e}") from None
         stray = [n for n in claim_names if n not in names]
         if stray:
@@ -176,10 +173,6 @@ def _plain(why: str) -> str:
 def _list(names: Sequence[str], one: str = "", many: str = "") -> str:
     prefix = (one if len(names) == 1 else many) + (" " if one or many else "")
     return prefix + ", ".join(names)
-
-
-def _clip(text: str, limit: int = 40) -> str:
-    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 def register(sub: Subparsers) -> None:

@@ -697,7 +697,7 @@ def _register_columns(section: str, key: str, title: str) -> None:
 
 
 for _section, _key, _title in (
-    ("§4.2", "a3", "∇a_L L = −(e_ℓ − ŷ)"),
+    ("§4.2", "a3", "∇a_K L = −(e_ℓ − ŷ), K = 3"),
     ("§4.2", "h", "∇h_{k−1} L = W_kᵀ·∇a_k L (k = 3, 2, 1)"),
     ("§4.2", "a2", "∇a_k L = ∇h_k L ⊙ σ'(a_k), sigmoid layer"),
     ("§4.2", "a1", "∇a_k L = ∇h_k L ⊙ tanh'(a_k), tanh layer"),

@@ -196,3 +196,13 @@ def test_no_traceback_in_a_real_process():
     assert (
         result.stderr.strip() == "autograd-lite: error: EXPR: attribute access (a.b) is not allowed"
     )
+
+
+def test_a_wrong_claim_still_lists_the_variables_not_checked(capsys):
+    code, out, _ = run(capsys, "verify", NEURON, "--claim", f"w=-x*{DTANH}", "--points", "5")
+    assert code == 1
+    lines = out.splitlines()
+    assert lines[0].endswith("the claim for w is of opposite sign (claimed = −automatic)")
+    assert lines[1].split() == ["w", "x", "b", "input", "claimed", "automatic", "error"]
+    assert lines[-1] == "not checked (no --claim): x, b"
+    assert "no claim for" not in out

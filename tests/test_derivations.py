@@ -6,6 +6,7 @@ is caught, the §4 closed forms agree with HIPS autograd and with central
 differences, and the inputs are non-degenerate (ReLU masks really mask).
 """
 
+import os
 import re
 from pathlib import Path
 
@@ -225,3 +226,24 @@ def test_the_page_avoids_what_githubs_math_renderer_gets_wrong():
         assert "<" not in math and ">" not in math, f"use \\lt and \\gt: {math!r}"
         assert not re.search(r"\\[!-/:-@\[-`{-~]", math), f"a Markdown escape: {math!r}"
         assert "*" not in math and "](" not in math, math
+
+
+def test_the_project_links_to_the_page_and_to_nothing_outside_it():
+    """README, `check --help` (tests/test_cli.py) and the lessons point at docs/derivations.md;
+    no file of the project points at a file outside the repository."""
+    assert "](docs/derivations.md" in (ROOT / "README.md").read_text("utf-8")
+    for lesson in ("01", "02", "03", "04", "06"):
+        (source,) = ROOT.glob(f"notebooks/src/{lesson}_*.py")
+        assert "](../docs/derivations.md" in source.read_text("utf-8"), source.name
+    outside = ["MATH" + ".md", "seeds" + "/", "shared" + "/", "seed" + " 00", "the " + "notes"]
+    skip = {".git", ".venv", "node_modules", ".pytest_cache", ".ruff_cache", ".hypothesis"}
+    skip |= {"__pycache__", "autograd-lite-out"}
+    suffixes = {".py", ".md", ".ipynb", ".toml", ".txt", ".cfg", ".json", ".js", ".css", ".html"}
+    for folder, dirs, files in os.walk(ROOT):
+        dirs[:] = [d for d in dirs if d not in skip]
+        for name in files:
+            path = Path(folder) / name
+            if path.suffix in suffixes or name in {"Makefile", "run"}:
+                text = path.read_text("utf-8", errors="replace")
+                for phrase in outside:
+                    assert phrase not in text, f"{path.relative_to(ROOT)} mentions {phrase!r}"

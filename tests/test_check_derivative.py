@@ -14,6 +14,8 @@ from collections.abc import Callable
 from typing import Any, NamedTuple
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import autograd_lite
 from autograd_lite import DerivativeReport, Failure, Value, check_derivative
@@ -343,3 +345,17 @@ def test_a_blank_claim_answers_not_yet() -> None:
     assert str(report).startswith("NOT YET")
     report = check_derivative(lambda x, y: x * y, lambda x, y: (None, None), n=5)
     assert str(report).startswith("NOT YET")
+
+
+@settings(max_examples=25, deadline=None)
+@given(st.floats(-50, 50).filter(lambda c: abs(c - 1) > 1e-3 and abs(c) > 1e-3))
+def test_any_constant_factor_is_named(c: float) -> None:
+    report = check_derivative(lambda x: x.tanh() * x, lambda x: c * (t(x) + x * (1 - t(x) ** 2)))
+    assert not report.ok and report.failed_points == 100
+    if abs(c + 1) < 1e-9:
+        assert report.shape == "the claim is of opposite sign (claimed = −automatic)"
+    else:
+        assert (
+            report.shape
+            == f"the claim is off by a constant factor {c:.6g} (claimed = {c:.6g} × automatic)"
+        )

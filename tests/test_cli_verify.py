@@ -206,3 +206,11 @@ def test_a_wrong_claim_still_lists_the_variables_not_checked(capsys):
     assert lines[1].split() == ["w", "x", "b", "input", "claimed", "automatic", "error"]
     assert lines[-1] == "not checked (no --claim): x, b"
     assert "no claim for" not in out
+
+
+def test_several_claims_and_bindings_after_one_option(capsys):
+    argv = ["verify", NEURON, "--claim", f"w=x*{DTANH}", f"b={DTANH}", "--at", "x=0.5", "b=1"]
+    code, _, err = run(capsys, *argv)
+    assert code == 2 and "b is fixed by --at" in err
+    code, out, _ = run(capsys, *argv[:-1])
+    assert code == 0 and out.startswith("ok: the claims for w, b hold at 100 points")

@@ -207,10 +207,11 @@ def register(sub: Subparsers) -> None:
         "--claim",
         dest="claims",
         metavar="[NAME=]EXPR",
-        action="append",
+        action="extend",
+        nargs="+",
         required=True,
         help="your derivative of EXPR with respect to NAME (NAME may be left out when EXPR "
-        "has one free variable); once per variable",
+        "has one free variable); one per variable",
     )
     verify.add_argument(
         "--range",
@@ -229,9 +230,10 @@ def register(sub: Subparsers) -> None:
     verify.add_argument(
         "--at",
         metavar="NAME=VALUE",
-        action="append",
+        action="extend",
+        nargs="+",
         default=[],
-        help="fix a variable at VALUE and check the others (repeatable)",
+        help="fix a variable at VALUE and check the others",
     )
     verify.add_argument(
         "--seed", metavar="N", type=seed, default=0, help="seeds the points (default 0)"

@@ -9,6 +9,7 @@
 """
 
 from .checks import GradcheckError, gradcheck, hessian, jacobian, numerical_jacobian
+from .derivative import DerivativeReport, Failure, check_derivative
 from .functions import abs, cos, exp, log, maximum, relu, sigmoid, sin, sqrt, tanh
 from .grad import grad
 from .ops import OPS, Op
@@ -16,10 +17,13 @@ from .value import Value, detect_anomaly, no_grad, topological_order
 
 __all__ = [
     "OPS",
+    "DerivativeReport",
+    "Failure",
     "GradcheckError",
     "Op",
     "Value",
     "abs",
+    "check_derivative",
     "cos",
     "detect_anomaly",
     "exp",

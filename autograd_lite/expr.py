@@ -348,3 +348,28 @@ def _source(node: ast.expr, text: str) -> str:
 
 def _clip(text: str, limit: int = 60) -> str:
     return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def expression_function(text: str) -> tuple[list[str], Callable[[Mapping[str, Value]], Value]]:
+    """Check ``text`` once; return its variable names and a function that builds its graph.
+
+    The names come in order of first use. ``build(values)`` takes a Value for
+    each name (so the caller owns the leaves and can ask for gradients with
+    respect to them) and returns the expression's Value; like
+    :func:`parse_expression`, an engine error or a NaN or infinity anywhere
+    raises ExpressionError naming the subexpression.
+    """
+    tree = check_expression(text)
+    names = _names(tree)
+    for name in names:
+        if name in FUNCTIONS:
+            raise ExpressionError(f"{name} is a function: call it, as in {name}(x)")
+
+    def build(values: Mapping[str, Value]) -> Value:
+        missing = [name for name in names if name not in values]
+        if missing:
+            raise ExpressionError(f"no value for {', '.join(missing)}")
+        with detect_anomaly():
+            return _build(tree.body, dict(values), text)
+
+    return names, build

@@ -9,8 +9,8 @@
 
 Modules: ``module`` (Module, Neuron, Layer, MLP), ``losses``, ``optim`` (SGD,
 Adam, AdamW), ``data`` (moons, spirals, blobs), ``train`` (fit, evaluate, predict),
-``metrics`` (accuracy), ``serialize`` (save, load) and ``derivations`` (the
-MATH.md checks: ``nn.derivations.run_all()``).
+``metrics`` (accuracy), ``serialize`` (save, load) and ``derivations`` (the checks
+of docs/derivations.md: ``nn.derivations.run_all()``).
 
 ``data`` and ``derivations`` compute with NumPy: they are imported the first
 time they are used (``nn.data`` or ``from nn import data``), so ``import nn``

@@ -1,18 +1,21 @@
-"""The derivations of MATH.md §1–§4 as one registry of checks.
+"""The derivations of docs/derivations.md as one registry of checks.
 
-Each entry of ``REGISTRY`` is a :class:`Derivation`: a MATH.md section, a
-short title, and a function returning ``(closed_form, automatic)``, two NumPy
-arrays of the same shape:
+Each entry of ``REGISTRY`` is a :class:`Derivation`: the section of
+docs/derivations.md it confirms (``"§1.2"``, see :data:`SECTIONS` for each
+section's title and anchor), a short title, and a function returning
+``(closed_form, automatic)``, two NumPy arrays of the same shape:
 
-- ``closed_form`` is computed with NumPy from the formula in MATH.md;
+- ``closed_form`` is computed with NumPy from the formula derived in that section;
 - ``automatic`` is the engine's gradient of a graph of scalar Values, built
   with nn's functions and models where they fit (``softmax``,
   ``cross_entropy``, ``Neuron``, ``Layer``, ``MLP``, ``optim.SGD``).
 
 ``run_all()`` evaluates every entry and returns one :class:`Row` per entry
-(section, title, max |closed − automatic|, ok). Inputs come from fixed seeds,
-so the table is the same on every run. Entries are registered with the
-``@derivation(section, title)`` decorator right above their function.
+(section, title, max |closed − automatic|, ok). Inputs come from fixed random
+generators, so the table is the same on every run. Entries are registered with
+the ``@derivation(section, title)`` decorator right above their function.
+``tests/test_derivations.py`` proves that every section of the page has a check
+and every check names a section of the page.
 """
 
 from __future__ import annotations
@@ -38,6 +41,47 @@ from .optim import SGD
 Pair = tuple[np.ndarray, np.ndarray]
 
 TOLERANCE = 1e-10
+
+
+DOC = "docs/derivations.md"
+
+
+class Section(NamedTuple):
+    """A section of docs/derivations.md: its number, its explicit anchor and its title."""
+
+    number: str
+    anchor: str
+    title: str
+
+    @property
+    def link(self) -> str:
+        """Where it is, relative to the repository: ``docs/derivations.md#sigmoid``."""
+        return f"{DOC}#{self.anchor}"
+
+
+# The sections of docs/derivations.md, in order. Anchors are explicit (<a id="...">) so that
+# links stay valid when a heading is reworded.
+SECTIONS: dict[str, Section] = {
+    s.number: s
+    for s in (
+        Section("§1.1", "relu", "ReLU"),
+        Section("§1.2", "sigmoid", "The sigmoid"),
+        Section("§1.3", "tanh", "tanh"),
+        Section("§2.1", "neuron", "The chain for one point"),
+        Section("§2.2", "batch-columns", "Many points, one point per column"),
+        Section("§2.3", "batch-rows", "Many points, one point per row"),
+        Section("§2.4", "gradient-descent", "A step of gradient descent"),
+        Section("§3.1", "softmax-jacobian", "The softmax and its Jacobian"),
+        Section("§3.2", "softmax-cross-entropy", "Cross-entropy through the softmax"),
+        Section("§3.3", "worked-example", "A worked example"),
+        Section("§3.4", "two-classes", "Two classes: the softmax is a sigmoid"),
+        Section("§3.5", "subtract-max", "Why the largest logit is subtracted first"),
+        Section("§3.6", "output-layer", "A linear output layer"),
+        Section("§4.1", "mlp-rows", "Two ReLU layers and a softmax, in matrix form"),
+        Section("§4.2", "layer-recursion", "The layer recursion, one point per column"),
+        Section("§4.3", "full-chain", "The whole chain for a first-layer weight"),
+    )
+}
 
 
 class Derivation(NamedTuple):
@@ -151,29 +195,29 @@ def _set_biases(layer: Layer, b: np.ndarray) -> None:
 
 
 # ---------------------------------------------------------------------------------------
-# §1 Scalar activations (seed 003)
+# §1 Activation functions
 
 _X1 = np.concatenate([np.random.default_rng(1).uniform(-4.0, 4.0, 9), [0.0]])
 _X1_NONZERO = _X1[_X1 != 0.0]
 
 
-@derivation("§1", "ReLU'(x) = 1[x > 0] (0 at x = 0), relu op")
+@derivation("§1.1", "ReLU'(x) = 1[x > 0] (0 at x = 0), relu op")
 def _relu() -> Pair:
     return (_X1 > 0).astype(float), _derivative(lambda x: x.relu(), _X1)
 
 
-@derivation("§1", "ReLU'(x) = 1[x > 0], graph max(0, x), x ≠ 0")
+@derivation("§1.1", "ReLU'(x) = 1[x > 0], graph max(0, x), x ≠ 0")
 def _relu_as_max() -> Pair:
     return (_X1_NONZERO > 0).astype(float), _derivative(lambda x: Value(0.0).max(x), _X1_NONZERO)
 
 
-@derivation("§1", "σ'(x) = σ(x)(1 − σ(x)), graph 1/(1 + e^−x)")
+@derivation("§1.2", "σ'(x) = σ(x)(1 − σ(x)), graph 1/(1 + e^−x)")
 def _sigmoid_graph() -> Pair:
     s = _sigmoid(_X1)
     return s * (1 - s), _derivative(lambda x: 1.0 / (1.0 + (-x).exp()), _X1)
 
 
-@derivation("§1", "σ'(x) = σ(x)(1 − σ(x)), sigmoid op")
+@derivation("§1.2", "σ'(x) = σ(x)(1 − σ(x)), sigmoid op")
 def _sigmoid_op() -> Pair:
     s = _sigmoid(_X1)
     return s * (1 - s), _derivative(lambda x: x.sigmoid(), _X1)
@@ -184,30 +228,30 @@ def _tanh_graph(x: Value) -> Value:
     return (ex - emx) / (ex + emx)
 
 
-@derivation("§1", "tanh'(x) = 1 − tanh(x)², graph (e^x − e^−x)/(e^x + e^−x)")
+@derivation("§1.3", "tanh'(x) = 1 − tanh(x)², graph (e^x − e^−x)/(e^x + e^−x)")
 def _tanh_square() -> Pair:
     return 1 - np.tanh(_X1) ** 2, _derivative(_tanh_graph, _X1)
 
 
-@derivation("§1", "tanh'(x) = 4/(e^x + e^−x)², graph (e^x − e^−x)/(e^x + e^−x)")
+@derivation("§1.3", "tanh'(x) = 4/(e^x + e^−x)², graph (e^x − e^−x)/(e^x + e^−x)")
 def _tanh_four() -> Pair:
     return 4 / (np.exp(_X1) + np.exp(-_X1)) ** 2, _derivative(_tanh_graph, _X1)
 
 
-@derivation("§1", "tanh'(x) = 1 − tanh(x)², tanh op")
+@derivation("§1.3", "tanh'(x) = 1 − tanh(x)², tanh op")
 def _tanh_op() -> Pair:
     return 1 - np.tanh(_X1) ** 2, _derivative(lambda x: x.tanh(), _X1)
 
 
 # ---------------------------------------------------------------------------------------
-# §2 One neuron, logistic regression (seed 002): z = w·x + b, a = σ(z),
+# §2 One neuron, logistic regression: z = w·x + b, a = σ(z),
 # J = −(y log a + (1 − y) log(1 − a)).
 
 _Z2 = np.random.default_rng(2).uniform(-3.0, 3.0, 8)
 _Y2 = np.array([0.0, 1.0, 0.0, 1.0, 0.25, 0.5, 0.9, 1.0])
 
 
-@derivation("§2", "∂J/∂a = −(y/a − (1 − y)/(1 − a))")
+@derivation("§2.1", "∂J/∂a = −(y/a − (1 − y)/(1 − a))")
 def _bce_da() -> Pair:
     a = _sigmoid(_Z2)
     closed = -(_Y2 / a - (1 - _Y2) / (1 - a))
@@ -218,7 +262,7 @@ def _bce_da() -> Pair:
     return closed, np.array(auto)
 
 
-@derivation("§2", "∂J/∂z = a − y, J = BCE(σ(z), y)")
+@derivation("§2.1", "∂J/∂z = a − y, J = BCE(σ(z), y)")
 def _bce_dz() -> Pair:
     auto = []
     for zi, yi in zip(_Z2, _Y2):
@@ -227,7 +271,7 @@ def _bce_dz() -> Pair:
     return _sigmoid(_Z2) - _Y2, np.array(auto)
 
 
-@derivation("§2", "∂J/∂z = σ(z) − y, binary_cross_entropy_with_logits")
+@derivation("§2.1", "∂J/∂z = σ(z) − y, binary_cross_entropy_with_logits")
 def _bce_logits_dz() -> Pair:
     auto = []
     for zi, yi in zip(_Z2, _Y2):
@@ -249,13 +293,13 @@ def _one_neuron() -> tuple[np.ndarray, float, float, float, Neuron]:
     return x, y, a, neuron.b.data, neuron
 
 
-@derivation("§2", "∂J/∂w = (a − y)·x, sigmoid Neuron")
+@derivation("§2.1", "∂J/∂w = (a − y)·x, sigmoid Neuron")
 def _neuron_dw() -> Pair:
     x, y, a, _, neuron = _one_neuron()
     return (a - y) * x, np.array([wi.grad for wi in neuron.w])
 
 
-@derivation("§2", "∂J/∂b = a − y, sigmoid Neuron")
+@derivation("§2.1", "∂J/∂b = a − y, sigmoid Neuron")
 def _neuron_db() -> Pair:
     _, y, a, _, neuron = _one_neuron()
     return np.array([a - y]), np.array([neuron.b.grad])
@@ -289,13 +333,13 @@ def _column_layer() -> tuple[Layer, np.ndarray, np.ndarray, np.ndarray]:
     return layer, X, Y, A
 
 
-@derivation("§2", "batch, columns (W k×d, X d×n): ∂J/∂W = (A − Y)·Xᵀ/n")
+@derivation("§2.2", "batch, columns (W k×d, X d×n): ∂J/∂W = (A − Y)·Xᵀ/n")
 def _column_dW() -> Pair:
     layer, X, Y, A = _column_layer()
     return (A - Y) @ X.T / X.shape[1], _layer_grads(layer)[0]
 
 
-@derivation("§2", "batch, columns: ∂J/∂b = Σ_i (a_i − y_i)/n")
+@derivation("§2.2", "batch, columns: ∂J/∂b = Σ_i (a_i − y_i)/n")
 def _column_db() -> Pair:
     layer, X, Y, A = _column_layer()
     return (A - Y).sum(axis=1) / X.shape[1], _layer_grads(layer)[1]
@@ -318,7 +362,7 @@ def _row_graph() -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, Value,
     return X, Y, W, b, J, Wv, bv
 
 
-@derivation("§2", "batch, rows (X n×d, W d×k): ∂J/∂W = Xᵀ·(A − Y)/n")
+@derivation("§2.3", "batch, rows (X n×d, W d×k): ∂J/∂W = Xᵀ·(A − Y)/n")
 def _row_dW() -> Pair:
     X, Y, W, b, J, Wv, _ = _row_graph()
     A = _sigmoid(X @ W + b)
@@ -326,14 +370,14 @@ def _row_dW() -> Pair:
     return X.T @ (A - Y) / X.shape[0], auto
 
 
-@derivation("§2", "batch, rows: ∂J/∂b = Σ_rows (A − Y)/n")
+@derivation("§2.3", "batch, rows: ∂J/∂b = Σ_rows (A − Y)/n")
 def _row_db() -> Pair:
     X, Y, W, b, J, _, bv = _row_graph()
     A = _sigmoid(X @ W + b)
     return (A - Y).sum(axis=0) / X.shape[0], _grads(J, bv)
 
 
-@derivation("§2", "gradient descent: W ← W − α·(A − Y)·Xᵀ/n (one SGD step)")
+@derivation("§2.4", "gradient descent: W ← W − α·(A − Y)·Xᵀ/n (one SGD step)")
 def _gradient_step() -> Pair:
     layer, X, Y, A = _column_layer()
     W, _ = _layer_matrix(layer)
@@ -343,7 +387,7 @@ def _gradient_step() -> Pair:
 
 
 # ---------------------------------------------------------------------------------------
-# §3 Softmax and categorical cross-entropy (seeds 000, 001, 004)
+# §3 Softmax and categorical cross-entropy
 
 _Z3 = np.random.default_rng(3).normal(0.0, 2.0, 4)
 _Y3_SOFT = np.array([0.1, 0.6, 0.0, 0.3])
@@ -355,23 +399,17 @@ def _softmax_jacobian() -> tuple[np.ndarray, np.ndarray]:
     return np.diag(a) - np.outer(a, a), np.array(jacobian(softmax, _Z3.tolist()))
 
 
-@derivation("§3", "softmax Jacobian, i = j: ∂a_i/∂z_i = a_i(1 − a_i)")
+@derivation("§3.1", "softmax Jacobian, i = j: ∂a_i/∂z_i = a_i(1 − a_i)")
 def _jacobian_diagonal() -> Pair:
     a = _softmax(_Z3)
     return a * (1 - a), np.diag(_softmax_jacobian()[1])
 
 
-@derivation("§3", "softmax Jacobian, i ≠ j: ∂a_i/∂z_j = −a_i·a_j")
+@derivation("§3.1", "softmax Jacobian, i ≠ j: ∂a_i/∂z_j = −a_i·a_j")
 def _jacobian_off_diagonal() -> Pair:
     a = _softmax(_Z3)
     off = ~np.eye(len(a), dtype=bool)
     return (-np.outer(a, a))[off], _softmax_jacobian()[1][off]
-
-
-@derivation("§3", "softmax(z − max z) = e^z/Σe^z (values)")
-def _softmax_shift() -> Pair:
-    e = np.exp(_Z3)
-    return e / e.sum(), np.array([a.data for a in softmax(_Z3.tolist())])
 
 
 def _dz(loss: Callable[[list[Value]], Value], z: np.ndarray) -> np.ndarray:
@@ -379,32 +417,32 @@ def _dz(loss: Callable[[list[Value]], Value], z: np.ndarray) -> np.ndarray:
     return _grads(loss(zs), zs)
 
 
-@derivation("§3", "∂L/∂z = a − y, L = CCE(softmax(z)), soft y")
+@derivation("§3.2", "∂L/∂z = a − y, L = CCE(softmax(z)), soft y")
 def _cce_soft() -> Pair:
     auto = _dz(lambda z: cross_entropy(softmax(z), _Y3_SOFT.tolist()), _Z3)
     return _softmax(_Z3) - _Y3_SOFT, auto
 
 
-@derivation("§3", "∂L/∂z = −(e_ℓ − a), class index ℓ")
+@derivation("§3.2", "∂L/∂z = −(e_ℓ − a), class index ℓ")
 def _cce_index() -> Pair:
     ell = 2
     e = np.eye(len(_Z3))[ell]
     return -(e - _softmax(_Z3)), _dz(lambda z: cross_entropy(softmax(z), ell), _Z3)
 
 
-@derivation("§3", "∂L/∂z = a − y, fused softmax_cross_entropy")
+@derivation("§3.2", "∂L/∂z = a − y, fused softmax_cross_entropy")
 def _cce_fused() -> Pair:
     auto = _dz(lambda z: softmax_cross_entropy(z, _Y3_SOFT.tolist()), _Z3)
     return _softmax(_Z3) - _Y3_SOFT, auto
 
 
-@derivation("§3", "worked example a = [0.7, 0.2, 0.1], y = e_0: ∂L/∂z = [−0.3, 0.2, 0.1]")
+@derivation("§3.3", "worked example a = [0.7, 0.2, 0.1], y = e_0: ∂L/∂z = [−0.3, 0.2, 0.1]")
 def _worked_example() -> Pair:
     z = np.log([0.7, 0.2, 0.1])  # logits whose softmax is a
     return np.array([-0.3, 0.2, 0.1]), _dz(lambda zs: cross_entropy(softmax(zs), [1, 0, 0]), z)
 
 
-@derivation("§3", "2 classes: softmax(z)_A = σ(z_A − z_B), value and gradient")
+@derivation("§3.4", "2 classes: softmax(z)_A = σ(z_A − z_B), value and gradient")
 def _two_classes() -> Pair:
     pairs = np.random.default_rng(31).normal(0.0, 2.0, (5, 2))
     closed, auto = [], []
@@ -415,6 +453,19 @@ def _two_classes() -> Pair:
         a_A = softmax(zs)[0]
         auto += [a_A.data, *_grads(a_A, zs)]
     return np.array(closed), np.array(auto)
+
+
+@derivation("§3.5", "softmax(z − max z) = e^z/Σe^z (values)")
+def _softmax_shift() -> Pair:
+    e = np.exp(_Z3)
+    return e / e.sum(), np.array([a.data for a in softmax(_Z3.tolist())])
+
+
+@derivation("§3.5", "softmax near z = 1000 (e^z overflows): Jacobian diag(a) − a·aᵀ")
+def _softmax_shift_large() -> Pair:
+    z = np.array([1000.0, 999.5, 998.0, 990.0])
+    a = _softmax(z)
+    return np.diag(a) - np.outer(a, a), np.array(jacobian(softmax, z.tolist()))
 
 
 def _final_layer() -> tuple[Layer, np.ndarray, np.ndarray]:
@@ -430,44 +481,44 @@ def _final_layer() -> tuple[Layer, np.ndarray, np.ndarray]:
     return layer, x, a_minus_y
 
 
-@derivation("§3", "final linear layer: ∂L/∂W = (a − y)·xᵀ")
+@derivation("§3.6", "final linear layer: ∂L/∂W = (a − y)·xᵀ")
 def _final_dW() -> Pair:
     layer, x, a_minus_y = _final_layer()
     return np.outer(a_minus_y, x), _layer_grads(layer)[0]
 
 
-@derivation("§3", "final linear layer: ∂L/∂b = a − y")
+@derivation("§3.6", "final linear layer: ∂L/∂b = a − y")
 def _final_db() -> Pair:
     layer, _, a_minus_y = _final_layer()
     return a_minus_y, _layer_grads(layer)[1]
 
 
 # ---------------------------------------------------------------------------------------
-# §4 A multi-layer network, row convention (seed 003):
+# §4.1 A multi-layer network, row convention:
 # Z1 = X·W1 + b1, A1 = ReLU(Z1), Z2 = A1·W2 + b2, A2 = ReLU(Z2), Z3 = A2·W3 + b3,
 # Ŷ = softmax(Z3), L = mean over rows of CCE(Y, Ŷ).
 
-_SIZES_003 = (4, 10, 10, 3)  # d, hidden, hidden, classes
-_N_003 = 6
+_ROWS_SIZES = (4, 10, 10, 3)  # d, hidden, hidden, classes
+_ROWS_N = 6
 
 
 @functools.cache
-def _seed003_weights() -> tuple[np.ndarray, np.ndarray, list[np.ndarray], list[np.ndarray]]:
+def _rows_weights() -> tuple[np.ndarray, np.ndarray, list[np.ndarray], list[np.ndarray]]:
     rng = np.random.default_rng(2003)
-    X = rng.normal(size=(_N_003, _SIZES_003[0]))
-    labels = rng.integers(0, _SIZES_003[-1], _N_003)
+    X = rng.normal(size=(_ROWS_N, _ROWS_SIZES[0]))
+    labels = rng.integers(0, _ROWS_SIZES[-1], _ROWS_N)
     Ws = [
         rng.normal(0.0, np.sqrt(2.0 / m), size=(m, k))
-        for m, k in zip(_SIZES_003[:-1], _SIZES_003[1:])
+        for m, k in zip(_ROWS_SIZES[:-1], _ROWS_SIZES[1:])
     ]
-    bs = [rng.normal(0.0, 0.1, size=k) for k in _SIZES_003[1:]]
+    bs = [rng.normal(0.0, 0.1, size=k) for k in _ROWS_SIZES[1:]]
     return X, labels, Ws, bs
 
 
 @functools.cache
-def _seed003() -> dict[str, Pair]:
+def _rows_recursion() -> dict[str, Pair]:
     """Every dZ, dW, db, dA of the matrix recursion and the engine's gradients, by name."""
-    X, labels, (W1, W2, W3), (b1, b2, b3) = _seed003_weights()
+    X, labels, (W1, W2, W3), (b1, b2, b3) = _rows_weights()
     n = X.shape[0]
     Y = np.eye(W3.shape[1])[labels]
     # Forward and backward in matrices (divide by n: the loss is a mean over the rows).
@@ -517,8 +568,8 @@ def _seed003() -> dict[str, Pair]:
     }
 
 
-def _register_seed003(key: str, title: str) -> None:
-    REGISTRY.append(Derivation("§4", f"seed 003, rows: {title}", lambda: _seed003()[key]))
+def _register_rows(key: str, title: str) -> None:
+    REGISTRY.append(Derivation("§4.1", f"MLP, rows: {title}", lambda: _rows_recursion()[key]))
 
 
 for _key, _title in (
@@ -534,12 +585,12 @@ for _key, _title in (
     ("dW1", "dW1 = Xᵀ·dZ1"),
     ("db1", "db1 = Σ_rows dZ1"),
 ):
-    _register_seed003(_key, _title)
+    _register_rows(_key, _title)
 
 
-@derivation("§4", "seed 003: nn.MLP(4, [10, 10, 3]) parameter gradients = the recursion")
-def _seed003_mlp() -> Pair:
-    X, labels, Ws, bs = _seed003_weights()
+@derivation("§4.1", "MLP, rows: nn.MLP(4, [10, 10, 3]) parameter gradients = the recursion")
+def _rows_mlp() -> Pair:
+    X, labels, Ws, bs = _rows_weights()
     model = MLP(X.shape[1], [W.shape[1] for W in Ws], "relu", seed=0)
     for layer, W, b in zip(model.layers, Ws, bs):
         for j, neuron in enumerate(layer.neurons):  # neuron j holds column j of W
@@ -552,7 +603,7 @@ def _seed003_mlp() -> Pair:
         term = softmax_cross_entropy(model(x.tolist()), int(ell))
         total = term if total is None else total + term
     (total * (1.0 / len(X))).backward()
-    recursion = _seed003()
+    recursion = _rows_recursion()
     closed = []
     for k in range(1, len(Ws) + 1):
         dW, db = recursion[f"dW{k}"][0], recursion[f"db{k}"][0]
@@ -562,11 +613,11 @@ def _seed003_mlp() -> Pair:
 
 
 # ---------------------------------------------------------------------------------------
-# §4 General recursion of seed 004, column convention, one point:
+# §4.2 The general layer recursion, column convention, one point:
 # a_k = W_k h_{k−1} + b_k, h_k = g_k(a_k) with g_1 = tanh, g_2 = σ; ŷ = softmax(a_3), L = −log ŷ_ℓ.
 
 
-def _seed004_network() -> tuple[np.ndarray, int, list[Layer]]:
+def _columns_network() -> tuple[np.ndarray, int, list[Layer]]:
     """The point x, its class ℓ and three fresh Layers: tanh (4→5), sigmoid (5→3), linear (3→4)."""
     rng = np.random.default_rng(2004)
     x, ell = rng.normal(size=4), 2
@@ -580,8 +631,8 @@ def _seed004_network() -> tuple[np.ndarray, int, list[Layer]]:
     return x, ell, layers
 
 
-def _seed004_forward(x: np.ndarray, params: Sequence[tuple[np.ndarray, np.ndarray]]) -> list:
-    """NumPy forward of seed 004's network: [a1, h1, a2, h2, ŷ] for params [(W_k, b_k)]."""
+def _columns_forward(x: np.ndarray, params: Sequence[tuple[np.ndarray, np.ndarray]]) -> list:
+    """NumPy forward of the column network: [a1, h1, a2, h2, ŷ] for params [(W_k, b_k)]."""
     (W1, b1), (W2, b2), (W3, b3) = params
     a1 = W1 @ x + b1
     h1 = np.tanh(a1)
@@ -591,8 +642,8 @@ def _seed004_forward(x: np.ndarray, params: Sequence[tuple[np.ndarray, np.ndarra
 
 
 @functools.cache
-def _seed004() -> dict[str, Pair]:
-    x, ell, layers = _seed004_network()
+def _columns_recursion() -> dict[str, Pair]:
+    x, ell, layers = _columns_network()
     # The engine: h_k from nn's Layers; a_k is the parent of the tanh / σ node.
     xs = [Value(float(v), label=f"x{i}") for i, v in enumerate(x)]
     h1 = layers[0](xs)
@@ -606,7 +657,7 @@ def _seed004() -> dict[str, Pair]:
     # The recursion in NumPy.
     params = [_layer_matrix(layer) for layer in layers]
     (W1, _), (W2, _), (W3, _) = params
-    z1, g1, _, g2, y_hat = _seed004_forward(x, params)
+    z1, g1, _, g2, y_hat = _columns_forward(x, params)
     e = np.eye(len(y_hat))[ell]
     d_a3 = -(e - y_hat)
     d_h2 = W3.T @ d_a3
@@ -640,17 +691,18 @@ def _seed004() -> dict[str, Pair]:
     }
 
 
-def _register_seed004(key: str, title: str) -> None:
-    REGISTRY.append(Derivation("§4", f"seed 004, columns: {title}", lambda: _seed004()[key]))
+def _register_columns(section: str, key: str, title: str) -> None:
+    entry = Derivation(section, f"recursion, columns: {title}", lambda: _columns_recursion()[key])
+    REGISTRY.append(entry)
 
 
-for _key, _title in (
-    ("a3", "∇a_L L = −(e_ℓ − ŷ)"),
-    ("h", "∇h_{k−1} L = W_kᵀ·∇a_k L (k = 3, 2, 1)"),
-    ("a2", "∇a_k L = ∇h_k L ⊙ σ'(a_k), sigmoid layer"),
-    ("a1", "∇a_k L = ∇h_k L ⊙ tanh'(a_k), tanh layer"),
-    ("W", "∇W_k L = ∇a_k L·h_{k−1}ᵀ (k = 1, 2, 3)"),
-    ("b", "∇b_k L = ∇a_k L (k = 1, 2, 3)"),
-    ("chain", "∂L/∂W1 as the full chain of Jacobians"),
+for _section, _key, _title in (
+    ("§4.2", "a3", "∇a_K L = −(e_ℓ − ŷ), K = 3"),
+    ("§4.2", "h", "∇h_{k−1} L = W_kᵀ·∇a_k L (k = 3, 2, 1)"),
+    ("§4.2", "a2", "∇a_k L = ∇h_k L ⊙ σ'(a_k), sigmoid layer"),
+    ("§4.2", "a1", "∇a_k L = ∇h_k L ⊙ tanh'(a_k), tanh layer"),
+    ("§4.2", "W", "∇W_k L = ∇a_k L·h_{k−1}ᵀ (k = 1, 2, 3)"),
+    ("§4.2", "b", "∇b_k L = ∇a_k L (k = 1, 2, 3)"),
+    ("§4.3", "chain", "∂L/∂W1 as the full chain of Jacobians"),
 ):
-    _register_seed004(_key, _title)
+    _register_columns(_section, _key, _title)

@@ -66,10 +66,29 @@ def test_check_prints_every_derivation_ok(capsys):
     assert sum(line.endswith("  ok") for line in lines) == len(derivations.REGISTRY)
     assert "FAIL" not in out
     assert lines[-1] == f"all {len(derivations.REGISTRY)} derivations ok (tolerance 1e-10)"
+    assert lines[0].startswith(f"check: the {len(derivations.REGISTRY)} derivations of ")
+    assert "docs/derivations.md" in lines[0]
+
+
+def test_check_shows_each_rows_section_and_its_link(capsys):
+    _, out, _ = run(capsys, "check")
+    lines = out.splitlines()
+    for entry in derivations.REGISTRY:
+        section = derivations.SECTIONS[entry.section]
+        row = next(i for i, line in enumerate(lines) if entry.title in line)
+        # The nearest section line above the row names the row's section and links to it.
+        header = next(line for line in reversed(lines[:row]) if "derivations.md#" in line)
+        assert header == f"{entry.section} {section.title}: docs/derivations.md#{section.anchor}"
+    assert sum("docs/derivations.md#" in line for line in lines) == len(derivations.SECTIONS)
+
+
+def test_check_help_links_to_the_derivations(capsys):
+    code, out, _ = run(capsys, "check", "--help")
+    assert code == 0 and "docs/derivations.md" in out
 
 
 def test_check_exits_1_when_a_derivation_disagrees(capsys, monkeypatch):
-    wrong = derivations.Derivation("§9", "a wrong closed form", lambda: (np.zeros(2), np.ones(2)))
+    wrong = derivations.Derivation("§1.1", "a wrong closed form", lambda: (np.zeros(2), np.ones(2)))
     monkeypatch.setattr(derivations, "REGISTRY", [*derivations.REGISTRY, wrong])
     code, out, _ = run(capsys, "check")
     assert code == 1
@@ -405,7 +424,7 @@ def test_interrupt_exits_130_without_traceback(tmp_path, capsys, monkeypatch):
 # ---- help ---------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("command", [[], ["demo"], ["train"], ["check"], ["graph"]])
+@pytest.mark.parametrize("command", [[], ["demo"], ["train"], ["check"], ["graph"], ["verify"]])
 def test_help_everywhere(capsys, command):
     code, out, err = run(capsys, *command, "--help")
     assert code == 0 and err == ""
@@ -427,5 +446,5 @@ def test_python_m_autograd_lite_help():
         timeout=60,
     )
     assert result.returncode == 0 and result.stderr == ""
-    for command in ("demo", "train", "check", "graph"):
+    for command in ("demo", "train", "check", "graph", "verify"):
         assert command in result.stdout

@@ -322,14 +322,14 @@ def test_every_kind_at_once_has_the_hessian_of_torch(torch: Any) -> None:
 
 
 def softmax_cross_entropy(m: Any, z: list[Any]) -> Any:
-    """L = −log softmax(z)₀, computed after subtracting max z (MATH.md §3)."""
+    """L = −log softmax(z)₀, computed after subtracting max z (docs/derivations.md §3.5)."""
     top = m.maximum(m.maximum(z[0], z[1]), z[2])
     e = [m.exp(zi - top) for zi in z]
     return -m.log(e[0] / (e[0] + e[1] + e[2]))
 
 
 def logistic_loss(m: Any, p: list[Any]) -> Any:
-    """J = −(y log σ(wx + b) + (1 − y) log(1 − σ(wx + b))) with x = 1.5, y = 1 (MATH.md §2)."""
+    """J = −(y log a + (1 − y) log(1 − a)), a = σ(1.5w + b), y = 1 (docs/derivations.md §2.1)."""
     w, b = p
     a = m.sigmoid(w * 1.5 + b)
     return -(1.0 * m.log(a) + (1 - 1.0) * m.log(1 - a))

@@ -35,5 +35,7 @@ def test_readme_examples_run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) ->
     assert namespace["x"].grad == pytest.approx(11.389, abs=1e-3)  # type: ignore[attr-defined]
     assert namespace["d2t"].data == pytest.approx(-0.7269, abs=1e-4)  # type: ignore[attr-defined]
     assert namespace["accuracy"] == pytest.approx(1.0)
+    assert not namespace["report"].ok and namespace["right"].ok  # type: ignore[attr-defined]
+    assert str(namespace["right"]).startswith("OK: the claimed derivative for x matches")
     for name in ("moons.json", "neuron.svg", "boundary.png", "loss.png"):
         assert (tmp_path / name).stat().st_size > 0

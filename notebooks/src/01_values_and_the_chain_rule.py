@@ -9,6 +9,8 @@
 #
 # Everything we need comes from three places: `autograd_lite` (the engine), `viz`
 # (pictures of graphs) and NumPy with matplotlib (for the closed forms and plots).
+# Every formula these lessons check is derived step by step in
+# [docs/derivations.md](../docs/derivations.md).
 
 # %%
 import math
@@ -190,9 +192,10 @@ assert gradcheck(neuron_loss, point)
 # The engine's own answer is exact up to rounding, which is why the comparison with
 # the hand computation agreed to the last bit.
 #
-# ## The three activations of the notes
+# ## The three classic activations
 #
-# The notes derive the derivatives of the three classic activation functions:
+# The derivatives of the three classic activation functions, each derived in
+# [§1 of docs/derivations.md](../docs/derivations.md#relu):
 #
 # | $f(x)$ | $f'(x)$ |
 # |---|---|
@@ -286,7 +289,7 @@ plt.show()
 # - Every op knows only its *local* derivatives; `backward` chains them, walking
 #   the graph in reverse topological order and *adding* into each parent's `grad`.
 # - Three independent checks agree: the hand derivation, central differences
-#   (`gradcheck`) and the closed forms of the notes.
+#   (`gradcheck`) and the closed forms of [docs/derivations.md](../docs/derivations.md).
 #
 # Next, in lesson 2, we put a sigmoid on a weighted sum and get logistic
 # regression: one neuron, trained by gradient descent.

@@ -4,7 +4,8 @@
 # The smallest network worth training is a single neuron: a weighted sum of the
 # inputs, squashed by a sigmoid into a probability. Trained with the
 # binary cross-entropy loss, it is *logistic regression*. In this lesson we
-# derive its gradient by hand (it comes out beautifully simple), check it with the
+# derive its gradient by hand (it comes out beautifully simple; written out in
+# [§2 of docs/derivations.md](../docs/derivations.md#neuron)), check it with the
 # engine for one point and for a whole batch, in both of the shape conventions
 # you will meet in books and code, and then train the neuron. It draws a straight
 # line through the plane: perfect for some data sets, hopeless for others.
@@ -133,10 +134,11 @@ for z_value in [0.0, -4.0, -8.0]:  # the label is 1, so z << 0 is confidently wr
 #
 # $$\frac{\partial J}{\partial w} = \frac{1}{n}\sum_{i=1}^{n} (a_i - y_i)\,x_i .$$
 #
-# That sum over points is a matrix product, and here the notes warn about
-# *shapes*. There are two conventions, both correct, and both common:
+# That sum over points is a matrix product, and here we must mind the *shapes*
+# ([§2.2–2.3 of the derivations](../docs/derivations.md#batch-columns)). There are
+# two conventions, both correct, and both common:
 #
-# - **columns** (one point per column, as in many lecture notes):
+# - **columns** (one point per column, as in many textbooks):
 #   $Z = W X + b$ with $W$ of shape $k \times d$ and $X$ of shape $d \times n$; then
 #   $\partial J/\partial W = (A - Y)\,X^\top / n$;
 # - **rows** (one point per row, as in NumPy and PyTorch code):

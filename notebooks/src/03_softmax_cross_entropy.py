@@ -8,7 +8,8 @@
 #   L = -\sum_k y_k \log a_k \quad\text{with } \sum_k y_k = 1 .$$
 #
 # For a one-hot target (class $\ell$: $y_\ell = 1$, all other $y_k = 0$) the loss is
-# just $L = -\log a_\ell$. This lesson follows the notes: first the Jacobian of the
+# just $L = -\log a_\ell$. This lesson follows
+# [§3 of docs/derivations.md](../docs/derivations.md#softmax-jacobian): first the Jacobian of the
 # softmax, which has two cases, then the chain through the loss, where everything
 # collapses to $\partial L/\partial z = a - y$, the same form as for one neuron.
 # Then the numerics: why every serious softmax subtracts the largest logit first.
@@ -77,10 +78,11 @@ assert np.allclose(automatic.sum(axis=1), 0.0, atol=1e-12)
 # the right logit up by how much probability it is missing, and every wrong logit
 # down by the probability it stole.
 #
-# The notes work an example: $a = [0.7, 0.2, 0.1]$ and $y = [1, 0, 0]$ give
-# $\partial L/\partial z = [-0.3, 0.2, 0.1]$. Logits with that softmax are
-# $z = \log a$ (plus any constant, as we will see). We check the example with the
-# softmax and the loss as two steps, and with the fused `nn.softmax_cross_entropy`.
+# [The worked example](../docs/derivations.md#worked-example):
+# $a = [0.7, 0.2, 0.1]$ and $y = [1, 0, 0]$ give $\partial L/\partial z = [-0.3, 0.2, 0.1]$.
+# Logits with that softmax are $z = \log a$ (plus any constant, as we will see). We
+# check the example with the softmax and the loss as two steps, and with the fused
+# `nn.softmax_cross_entropy`.
 
 # %%
 z = [Value(math.log(p), label=f"z{i}") for i, p in enumerate([0.7, 0.2, 0.1])]

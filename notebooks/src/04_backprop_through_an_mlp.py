@@ -1,11 +1,12 @@
 # %% [markdown]
 # # 4. Backpropagation through a multi-layer network
 #
-# Lessons 2 and 3 differentiated one layer. Now we stack three: the network of the
-# notes, with two ReLU hidden layers and a softmax output. We write its backward
-# pass twice by hand, once as matrix formulas over a batch and once as the general
-# layer-by-layer recursion, as the notes do, and check *every* gradient against the
-# scalar engine, which knows nothing about layers or matrices. Then we
+# Lessons 2 and 3 differentiated one layer. Now we stack three: a network with two
+# ReLU hidden layers and a softmax output. We write its backward pass twice by hand,
+# once as matrix formulas over a batch and once as the general layer-by-layer
+# recursion (both derived in
+# [§4 of docs/derivations.md](../docs/derivations.md#mlp-rows)), and check *every*
+# gradient against the scalar engine, which knows nothing about layers or matrices. Then we
 # train the network on three interleaved spirals and look at what it learned.
 
 # %%
@@ -151,9 +152,10 @@ assert worst < 1e-12
 # matrices: it saw only the scalar nodes counted above, and applied the chain rule
 # to each. The matrix formulas are a compact way of writing the same sums.
 #
-# ## The recursion of the notes, one layer at a time
+# ## The layer recursion, one layer at a time
 #
-# The notes then write the same backward pass for one point, with points as
+# [§4.2 of the derivations](../docs/derivations.md#layer-recursion) writes the same
+# backward pass for one point, with points as
 # *columns* and the layers numbered $k = 1, \dots, K$: $a_k = W_k h_{k-1} + b_k$
 # (pre-activation), $h_k = g(a_k)$ (activation), $h_0 = x$,
 # $\hat y = \operatorname{softmax}(a_K)$ and $L = -\log \hat y_\ell$ for the true

@@ -9,6 +9,7 @@
 """
 
 from .checks import GradcheckError, gradcheck, hessian, jacobian, numerical_jacobian
+from .compiled import compile
 from .functions import exp, log, maximum, relu, sigmoid, tanh
 from .grad import grad
 from .ops import OPS, Op
@@ -16,6 +17,7 @@ from .value import Value, detect_anomaly, no_grad, topological_order
 
 __all__ = [
     "OPS",
+    "compile",
     "GradcheckError",
     "Op",
     "Value",

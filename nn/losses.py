@@ -210,13 +210,19 @@ def binary_cross_entropy(p: Any, y: Any) -> Value:
 def _bce_logits(z: Value, y: Any) -> Value:
     if not 0.0 <= float(y) <= 1.0:
         raise ValueError(f"binary_cross_entropy_with_logits: target must be in [0, 1], got {y!r}")
-    # log(1 + e^z) − y·z = relu(z) + log(1 + e^−|z|) − y·z: the exponent is −|z| (no
-    # overflow), and the same graph for every z (no branch on the data), with
-    # −|z| = z − 2·relu(z), whose slope at z = 0 is 1, so ∂J/∂z = σ(0) − y = ½ − y there.
-    r = z.relu()
-    loss = r + (1.0 + (z - 2.0 * r).exp()).log()
+    # log(1 + e^z) − y·z = (1 − y)·max(z, 0) + y·max(−z, 0) + log(1 + e^−|z|): every term
+    # is ≥ 0 (nothing cancels), the exponent is ≤ 0 (nothing overflows), and the graph is
+    # the same for every z (no branch on the data). With |z| = max(z, −z), the max op's
+    # ½/½ split at z = 0 gives ∂J/∂z = ½ − y = σ(0) − y there, as everywhere σ(z) − y.
+    nz = -z
+    loss = (1.0 + (-z.max(nz)).exp()).log()
     if isinstance(y, Value):
-        return loss - z * y
+        return z.max(0.0) * (1.0 - y) + nz.max(0.0) * y + loss
+    if y != 1.0:
+        loss = (z.max(0.0) if y == 0.0 else z.max(0.0) * (1.0 - y)) + loss
+    if y != 0.0:
+        loss = (nz.max(0.0) if y == 1.0 else nz.max(0.0) * y) + loss
+    return loss
     if y == 0.0:
         return loss
     if y == 1.0:

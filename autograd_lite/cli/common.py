@@ -90,6 +90,7 @@ positive_int = checked(int, lambda n: n >= 1, "a positive integer")
 points = checked(int, lambda n: n >= 10, "at least 10 points")
 seed = checked(int, lambda n: n >= 0, "an integer ≥ 0")
 learning_rate = checked(float, lambda x: math.isfinite(x) and x > 0.0, "a positive number")
+fraction = checked(float, lambda x: 0.0 <= x < 1.0, "a fraction in [0, 1)")
 
 
 def layer_sizes(text: str) -> list[int]:

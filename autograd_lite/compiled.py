@@ -201,6 +201,7 @@ class VectorOp(NamedTuple):
 
 
 _VECTOR_OPS: dict[str, VectorOp] = {}
+_add: Any = None  # numpy.add, set by vector_ops()
 
 
 def vector_ops() -> dict[str, VectorOp]:
@@ -209,10 +210,12 @@ def vector_ops() -> dict[str, VectorOp]:
     Call under ``np.errstate(all="ignore")``: domain errors are found by ``bad``
     and re-raised by the scalar op itself, so the messages are the engine's.
     """
+    global _add
     if _VECTOR_OPS:
         return _VECTOR_OPS
     import numpy as np
 
+    _add = np.add
     inf = math.inf
 
     def overflow(out: Any, *xs: Any) -> Any:  # a finite input gave an infinite result
@@ -398,6 +401,12 @@ def _levels(program: list[_Node | None], order: list[int]) -> None:
         pending = later
 
 
+def _finite(a: Any) -> bool:
+    """All entries finite? (One reduction: a NaN or an infinity makes the sum non-finite;
+    a finite sum that overflows only sends the caller to its careful path.)"""
+    return math.isfinite(_add.reduce(a, axis=None))
+
+
 class _Columns:
     """A gather from (or a scatter-add into) columns of one space's array."""
 
@@ -421,7 +430,7 @@ class _Columns:
         import numpy as np
 
         if self.space == 1 and c.shape[0] > 1:
-            c = c.sum(axis=0, keepdims=True)
+            c = _add.reduce(c, axis=0, keepdims=True)
         if not self.dup:
             G[:, self.sel] += c
         elif self.space == 1:
@@ -461,7 +470,7 @@ class _OpGroup:
             c = d * g
             if isinstance(d, np.ndarray):
                 if finite is None:
-                    finite = bool(np.isfinite(g).all())
+                    finite = _finite(g)
                 if not finite:  # a zero local derivative passes on exactly 0, even against inf
                     c = np.where(d == 0, 0.0, c)
             elif d == 0:
@@ -472,8 +481,15 @@ class _OpGroup:
 class _SumGroup:
     """Sums of one level: Σ terms + Σ w·v (a matrix product) + a parameter-only bias."""
 
-    def __init__(self, space: int, out: _Columns, nodes: list[_Node], col: Any) -> None:
+    def __init__(
+        self, space: int, out: _Columns, nodes: list[_Node], col: Any, needs: list[bool]
+    ) -> None:
         import numpy as np
+
+        # Which inputs need a gradient at all (a parameter below them).
+        self.t_needs = any(needs[t] for node in nodes for t in node.terms)
+        self.b_needs = any(needs[node.bias] for node in nodes if node.bias is not None)
+        self.v_needs = any(needs[v] for node in nodes for _, v in node.lin)
 
         self.space, self.out, S = space, out, len(nodes)
         # Ragged terms, sorted by sum.
@@ -529,7 +545,7 @@ class _SumGroup:
             V = A[0][:, self.V.sel]
             if self.dense:
                 W = A[1][0][self.windex]
-                ok = bool(np.isfinite(V).all() and np.isfinite(W).all())
+                ok = _finite(V) and _finite(W)
                 if ok:
                     out = V @ W
             else:
@@ -559,15 +575,16 @@ class _SumGroup:
         import numpy as np
 
         g = G[self.space][:, self.out.sel]
-        if self.terms is not None:
+        if self.terms is not None and self.t_needs:
             self.terms.add(G[self.space], g[:, self.tsum])
-        if self.bias is not None:
+        if self.bias is not None and self.b_needs:
             self.bias.add(G[1], g[:, self.bwhich] if not isinstance(self.bwhich, slice) else g)
         if not self.lin:
             return
         V, W, ok = saved
-        if ok and np.isfinite(g).all():
-            self.V.add(G[0], g @ W.T)
+        if ok and _finite(g):
+            if self.v_needs:
+                self.V.add(G[0], g @ W.T)
             G[1][0] += np.bincount(
                 self.windex.ravel(), weights=(V.T @ g).ravel(), minlength=G[1].shape[1]
             )
@@ -576,10 +593,11 @@ class _SumGroup:
         gt = g[:, self.ts]
         w = A[1][0][self.tw]
         vt = V[:, self.tv]
-        dv = np.where(w == 0, 0.0, w * gt)
         dw = np.where(vt == 0, 0.0, vt * gt).sum(axis=0)
-        _Columns(0, self.V.cols[self.tv].tolist()).add(G[0], dv)
         self.W.add(G[1], dw[None, :])
+        if self.v_needs:
+            dv = np.where(w == 0, 0.0, w * gt)
+            _Columns(0, self.V.cols[self.tv].tolist()).add(G[0], dv)
 
 
 class _Run:
@@ -655,7 +673,7 @@ class _Program:
             width[space] += len(members)
             out = _Columns(space, list(range(start, start + len(members))))
             if key[2] == "sum":
-                group: Any = _SumGroup(space, out, [program[i] for i in members], col)
+                group: Any = _SumGroup(space, out, [program[i] for i in members], col, needs)
             else:
                 nodes = [program[i] for i in members]
                 args = [
@@ -675,7 +693,7 @@ class _Program:
         import numpy as np
 
         n = X.shape[0]
-        D = np.empty((n, self.width[0]))
+        D = np.empty((n, self.width[0]), order="F")
         D[:, : self.d] = X
         D[:, self.d : self.d + self.m] = Y
         S = np.empty((1, self.width[1]))
@@ -691,7 +709,7 @@ class _Program:
             space, c = self.root
             losses = A[space][:, c]
             loss = float(losses.sum() * (1.0 / n)) if space == 0 else float(losses[0])
-            G = [np.zeros((n, self.width[0])), np.zeros((1, self.width[1]))]
+            G = [np.zeros((n, self.width[0]), order="F"), np.zeros((1, self.width[1]))]
             G[space][:, c] = 1.0 / n if space == 0 else 1.0
             for group, s in zip(reversed(self.groups), reversed(saved)):
                 if group.grad:

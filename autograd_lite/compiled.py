@@ -627,6 +627,22 @@ class _Run:
         )
 
 
+def _describe(key: tuple, group: Any, k: int) -> str:
+    """One group as a line: ``level 3, per sample: relu ×16``."""
+    where = "per sample" if key[1] == 0 else "parameters only"
+    if key[2] != "sum":
+        return f"level {key[0]}, {where}: {key[2]} ×{k}"
+    parts = []
+    if group.lin:
+        shape = f"{len(group.V.cols)}×{k}"
+        parts.append(f"matrix product {shape}" if group.dense else f"{len(group.tv)} products")
+    if group.bias is not None:
+        parts.append("+ bias")
+    if group.terms is not None:
+        parts.append(f"+ {len(group.terms.cols)} terms")
+    return f"level {key[0]}, {where}: sum ×{k} (" + " ".join(parts).lstrip("+ ") + ")"
+
+
 class _Program:
     """A tape turned into grouped NumPy calls over a batch."""
 
@@ -664,6 +680,7 @@ class _Program:
                 key = (node.level, space, node.op, arg_spaces)
             buckets.setdefault(key, []).append(i)
         self.groups: list[Any] = []
+        self.plan: list[str] = []  # one line per group, for teaching
         for key in sorted(buckets, key=lambda k: (k[0], k[1], k[2:])):
             members = buckets[key]
             space = key[1]
@@ -684,6 +701,7 @@ class _Program:
                 group.needs = [any(needs[node.args[k]] for node in nodes) for k in range(len(args))]
             group.grad = any(needs[i] for i in members)
             self.groups.append(group)
+            self.plan.append(_describe(key, group, len(members)))
         self.width = width
         self.root = col[len(tape) - 1]
         self.col = col
@@ -727,7 +745,8 @@ class CompiledStep:
     """``step(X, Y)``: the mean loss over the rows, gradients added into ``p.grad``.
 
     Made by :func:`compile`; see there. ``tape`` is the recorded program (None
-    until the first call: its sizes come from the data).
+    until the first call: its sizes come from the data); ``plan`` lists the
+    groups of NumPy calls the tape became, one line each.
     """
 
     def __init__(
@@ -746,6 +765,7 @@ class CompiledStep:
             raise ValueError("compile: a Value appears twice in params")
         self.loss_fn, self.params, self.has_aux = loss_fn, params, has_aux
         self.tape: Tape | None = None
+        self.plan: list[str] = []  # the NumPy calls the tape became, one line per group
         self.aux: Any = None  # with has_aux: the aux values of the last call, shape (n, k)
         self._programs: dict[tuple[int, int], tuple[_Program, Any, Any]] = {}
 
@@ -786,7 +806,7 @@ class CompiledStep:
             program = _Program(tape, len(self.params), *key, keep=aux or ())
             entry = [program, aux, (X[0].copy(), Y[0].copy())]
             self._programs[key] = entry
-            self.tape = tape
+            self.tape, self.plan = tape, program.plan
         program, aux, first = entry
         if first is not None:  # not yet checked against a second sample
             differs = np.flatnonzero((X != first[0]).any(axis=1) | (Y != first[1]).any(axis=1))

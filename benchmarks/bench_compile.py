@@ -27,6 +27,7 @@ from __future__ import annotations
 import argparse
 import gc
 import statistics
+import sys
 import time
 from collections.abc import Callable
 from typing import Any
@@ -142,11 +143,12 @@ def measure(n: int, rounds: int, engines: dict[str, Any]) -> dict[str, dict[str,
     """Per-step wall and CPU seconds of each engine, round after round, in turn."""
     reps = {}
     step = 0
-    for name, engine in engines.items():  # warm up, and size each engine's block to ≥ 20 ms
+    for name, engine in engines.items():  # warm up, and size each engine's block to ≥ 50 ms
+        engine.step(0.0)  # lr 0: the weights stay the same (compile traces here)
         start = time.perf_counter()
-        engine.step(0.0)  # lr 0: the weights stay the same for every engine
+        engine.step(0.0)
         elapsed = time.perf_counter() - start
-        reps[name] = max(1, min(200, int(0.02 / max(elapsed, 1e-6))))
+        reps[name] = max(1, min(500, int(0.05 / max(elapsed, 1e-6))))
     times: dict[str, dict[str, list[float]]] = {k: {"wall": [], "cpu": []} for k in engines}
     for r in range(rounds):
         names = list(engines) if r % 2 == 0 else list(reversed(engines))
@@ -180,6 +182,7 @@ def main() -> None:
         "--micrograd-max", type=int, default=1000, help="largest n micrograd runs (default 1000)"
     )
     args = parser.parse_args()
+    sys.setrecursionlimit(max(sys.getrecursionlimit(), 20_000))  # micrograd's recursive sort
     try:
         import micrograd.engine
         import micrograd.nn

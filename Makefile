@@ -18,11 +18,11 @@ $(PY):
 
 # Reinstall whenever pyproject.toml changes.
 $(VENV)/.installed-dev: pyproject.toml | $(PY)
-	$(PIP) install -q -e ".[dev,bench]"
+	$(PIP) install -q -e ".[dev,bench,data]"
 	@touch $@
 
 $(VENV)/.installed: pyproject.toml | $(PY)
-	$(PIP) install -q -e .
+	$(PIP) install -q -e ".[data]"
 	@touch $@
 
 $(VENV)/.installed-lab: pyproject.toml | $(PY)
@@ -68,9 +68,10 @@ format: $(VENV)/.installed-dev
 	$(VENV)/bin/ruff check --fix .
 	$(VENV)/bin/ruff format .
 
-bench: $(VENV)/.installed-dev
+bench: $(VENV)/.installed-dev torch-oracle
 	$(PY) benchmarks/bench_engine.py
 	$(PY) benchmarks/bench_import.py
+	$(PY) benchmarks/bench_compile.py
 
 # Regenerate the pictures the README shows.
 docs: $(VENV)/.installed dot

@@ -9,6 +9,7 @@
 """
 
 from .checks import GradcheckError, gradcheck, hessian, jacobian, numerical_jacobian
+from .compiled import compile
 from .derivative import DerivativeReport, Failure, check_derivative
 from .functions import abs, cos, exp, log, maximum, relu, sigmoid, sin, sqrt, tanh
 from .grad import grad
@@ -24,6 +25,7 @@ __all__ = [
     "Value",
     "abs",
     "check_derivative",
+    "compile",
     "cos",
     "detect_anomaly",
     "exp",

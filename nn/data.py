@@ -1,4 +1,5 @@
-"""Toy 2-D classification data sets: moons, spirals and blobs (NumPy, no sklearn).
+"""Toy 2-D classification data sets: moons, spirals and blobs (NumPy, no sklearn);
+``load_digits`` (scikit-learn's 8×8 digits, the ``data`` extra) and ``train_test_split``.
 
 Each function takes ``n``, the total number of points, and returns
 ``(X, y)``: ``X`` a float64 array of shape (n, 2), ``y`` an int64 array of
@@ -111,3 +112,43 @@ DATASETS: dict[str, Callable[..., tuple[np.ndarray, np.ndarray]]] = {
     "spirals": make_spirals,
     "blobs": make_blobs,
 }
+
+
+def load_digits() -> tuple[np.ndarray, np.ndarray]:
+    """scikit-learn's bundled 8×8 handwritten digits: 1,797 images of the digits 0–9.
+
+    Returns ``(X, y)``: ``X`` float64 of shape (1797, 64), each row an image's
+    pixels read row by row, scaled from 0..16 to [0, 1]; ``y`` int64 labels
+    0..9. The data ship with scikit-learn (no download); install it with the
+    ``data`` extra: ``pip install 'autograd-lite[data]'``.
+    """
+    try:
+        from sklearn.datasets import load_digits as sklearn_digits
+    except ImportError:
+        raise ImportError(
+            "load_digits needs scikit-learn, in the 'data' extra: pip install 'autograd-lite[data]'"
+        ) from None
+    digits = sklearn_digits()
+    return digits.data.astype(np.float64) / 16.0, digits.target.astype(np.int64)
+
+
+def train_test_split(
+    X: np.ndarray, y: np.ndarray, test_fraction: float = 0.2, seed: int = 0
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Hold out a seeded ⌈test_fraction · n⌉ rows: ``(X_train, X_test, y_train, y_test)``.
+
+    The rows are shuffled by ``np.random.default_rng(seed)``, so the same seed
+    gives the same split; ``test_fraction=0`` gives an empty test set.
+    """
+    X, y = np.asarray(X), np.asarray(y)
+    if len(X) != len(y):
+        raise ValueError(f"X has {len(X)} rows but y has {len(y)} labels")
+    fraction = float(test_fraction)
+    if not 0.0 <= fraction < 1.0:
+        raise ValueError(f"test_fraction must be in [0, 1), got {test_fraction!r}")
+    n_test = math.ceil(fraction * len(X))
+    if len(X) - n_test < 1:
+        raise ValueError(f"test_fraction {fraction} leaves no rows to train on ({len(X)} rows)")
+    order = np.random.default_rng(seed).permutation(len(X))
+    test, train = order[:n_test], order[n_test:]
+    return X[train], X[test], y[train], y[test]

@@ -5,6 +5,12 @@ list of probabilities ``y`` (one-hot or soft, summing to 1); a class index
 means the one-hot ``y = e_ℓ``. Terms with ``y_k = 0`` are skipped
 (``0·log 0 = 0``), so they add no nodes to the graph.
 
+A target may also be given as Values (a list of k Values for the classes, a
+Value for an element-wise loss): then it is part of the graph, every term is
+computed whatever its number, and the graph's shape does not depend on the
+data. That is what ``autograd_lite.compile`` needs (it passes a class index
+as its one-hot row).
+
 Element-wise losses (``binary_cross_entropy``, ``..._with_logits``, ``mse``,
 ``hinge``) take a single prediction and target, or two equally long lists,
 and then return the mean over the elements (torch's ``reduction='mean'``).
@@ -52,13 +58,19 @@ def _max(zs: Sequence[Value]) -> Value:
     return m
 
 
-def target_weights(target: Any, k: int) -> list[tuple[int, float]]:
+def target_weights(target: Any, k: int) -> list[tuple[int, Any]]:
     """The non-zero entries ``(i, y_i)`` of a target over ``k`` classes.
 
     A class index ℓ gives ``[(ℓ, 1.0)]``; a list of probabilities gives its
-    non-zero entries. Raises ValueError for an index out of range, a list of
-    the wrong length, a negative entry or entries not summing to 1.
+    non-zero entries, a list of Values all k entries (as Values). Raises
+    ValueError for an index out of range, a list of the wrong length, a
+    negative entry or entries not summing to 1.
     """
+    if isinstance(target, Value):
+        raise TypeError(
+            "a class index cannot be a Value: pass the one-hot target as a list of "
+            f"{k} Values (as compile does)"
+        )
     if isinstance(target, numbers.Integral) and not isinstance(target, bool):
         t = int(target)
         if not 0 <= t < k:
@@ -75,6 +87,8 @@ def target_weights(target: Any, k: int) -> list[tuple[int, float]]:
         raise ValueError(f"target probabilities must be finite and ≥ 0, got {ys}")
     if abs(math.fsum(ys) - 1.0) > 1e-6:
         raise ValueError(f"target probabilities must sum to 1, got sum {math.fsum(ys)!r}")
+    if any(isinstance(y, Value) for y in target):  # in the graph: keep every term
+        return [(i, y if isinstance(y, Value) else Value(y)) for i, y in enumerate(target)]
     return [(i, y) for i, y in enumerate(ys) if y != 0.0]
 
 
@@ -113,7 +127,7 @@ def cross_entropy(probs: Sequence[Any], target: Target) -> Value:
     fused, smaller and stable.
     """
     ps = _values(probs, "cross_entropy: probs")
-    terms = [p.log() * y if y != 1.0 else p.log() for p, y in _picked(ps, target)]
+    terms = [p.log() if _is_one(y) else p.log() * y for p, y in _picked(ps, target)]
     return -_sum(terms)
 
 
@@ -128,15 +142,20 @@ def softmax_cross_entropy(logits: Sequence[Any], target: Target) -> Value:
     m = _max(zs)
     shifted = [z - m for z in zs]
     lse = _sum([s.exp() for s in shifted]).log()
-    terms = [lse - shifted[k] if y == 1.0 else (lse - shifted[k]) * y for k, y in picked]
+    terms = [lse - shifted[k] if _is_one(y) else (lse - shifted[k]) * y for k, y in picked]
     return _sum(terms)
+
+
+def _is_one(y: Any) -> bool:
+    """A target weight of exactly 1.0 given as a number (a Value is always multiplied)."""
+    return not isinstance(y, Value) and y == 1.0
 
 
 def _picked(values: list[Value], target: Any) -> list[tuple[Value, float]]:
     return [(values[k], y) for k, y in target_weights(target, len(values))]
 
 
-def _elementwise(name: str, fn: Callable[[Value, float], Value], pred: Any, target: Any) -> Value:
+def _elementwise(name: str, fn: Callable[[Value, Any], Value], pred: Any, target: Any) -> Value:
     """fn on one (prediction, target) pair, or the mean of fn over two equal-length lists."""
     if isinstance(pred, Value) or isinstance(pred, numbers.Real):
         if hasattr(target, "__len__"):
@@ -155,16 +174,21 @@ def _elementwise(name: str, fn: Callable[[Value, float], Value], pred: Any, targ
     return losses[0] if len(losses) == 1 else _sum(losses) * (1.0 / len(losses))
 
 
-def _number(name: str, t: Any) -> float:
-    t = t.data if isinstance(t, Value) else t
-    if isinstance(t, (str, bytes)) or not isinstance(t, numbers.Real) or not math.isfinite(t):
+def _number(name: str, t: Any) -> float | Value:
+    """A target as a float, or as is when it is a Value (then it stays in the graph)."""
+    data = t.data if isinstance(t, Value) else t
+    if isinstance(data, (str, bytes)) or not isinstance(data, numbers.Real):
         raise ValueError(f"{name}: target must be a finite number, got {t!r}")
-    return float(t)
+    if not math.isfinite(data):
+        raise ValueError(f"{name}: target must be a finite number, got {t!r}")
+    return t if isinstance(t, Value) else float(t)
 
 
-def _bce(p: Value, y: float) -> Value:
-    if not 0.0 <= y <= 1.0:
+def _bce(p: Value, y: Any) -> Value:
+    if not 0.0 <= float(y) <= 1.0:
         raise ValueError(f"binary_cross_entropy: target must be in [0, 1], got {y!r}")
+    if isinstance(y, Value):  # both terms, whatever y's number
+        return -(p.max(_LOG_FLOOR).log() * y + (1.0 - p).max(_LOG_FLOOR).log() * (1.0 - y))
     terms = []
     if y != 0.0:
         terms.append(p.max(_LOG_FLOOR).log() * y)
@@ -183,22 +207,27 @@ def binary_cross_entropy(p: Any, y: Any) -> Value:
     return _elementwise("binary_cross_entropy", _bce, p, y)
 
 
-def _bce_logits(z: Value, y: float) -> Value:
-    if not 0.0 <= y <= 1.0:
+def _bce_logits(z: Value, y: Any) -> Value:
+    if not 0.0 <= float(y) <= 1.0:
         raise ValueError(f"binary_cross_entropy_with_logits: target must be in [0, 1], got {y!r}")
-    # log(1 + e^z) − y·z, written so the exponent is −|z| (no overflow) and no large
-    # terms cancel: z ≥ 0: (1 − y)·z + log(1 + e^−z);  z < 0: −y·z + log(1 + e^z).
-    if z.data >= 0:
-        loss, coefficient = (1.0 + (-z).exp()).log(), 1.0 - y
-    else:
-        loss, coefficient = (1.0 + z.exp()).log(), -y
-    if coefficient == 0.0:
+    # log(1 + e^z) − y·z = (1 − y)·max(z, 0) + y·max(−z, 0) + log(1 + e^−|z|): every term
+    # is ≥ 0 (nothing cancels), the exponent is ≤ 0 (nothing overflows), and the graph is
+    # the same for every z (no branch on the data). With |z| = max(z, −z), the max op's
+    # ½/½ split at z = 0 gives ∂J/∂z = ½ − y = σ(0) − y there, as everywhere σ(z) − y.
+    nz = -z
+    loss = (1.0 + (-z.max(nz)).exp()).log()
+    if isinstance(y, Value):
+        return z.max(0.0) * (1.0 - y) + nz.max(0.0) * y + loss
+    if y != 1.0:
+        loss = (z.max(0.0) if y == 0.0 else z.max(0.0) * (1.0 - y)) + loss
+    if y != 0.0:
+        loss = (nz.max(0.0) if y == 1.0 else nz.max(0.0) * y) + loss
+    return loss
+    if y == 0.0:
         return loss
-    if coefficient == 1.0:
-        return loss + z
-    if coefficient == -1.0:
+    if y == 1.0:
         return loss - z
-    return loss + z * coefficient
+    return loss - z * y
 
 
 def binary_cross_entropy_with_logits(z: Any, y: Any) -> Value:
@@ -209,7 +238,7 @@ def binary_cross_entropy_with_logits(z: Any, y: Any) -> Value:
     return _elementwise("binary_cross_entropy_with_logits", _bce_logits, z, y)
 
 
-def _squared_error(p: Value, t: float) -> Value:
+def _squared_error(p: Value, t: Any) -> Value:
     d = p - t
     return d * d
 
@@ -219,11 +248,13 @@ def mse(pred: Any, target: Any) -> Value:
     return _elementwise("mse", _squared_error, pred, target)
 
 
-def _hinge(s: Value, y: float) -> Value:
+def _hinge(s: Value, y: Any) -> Value:
+    if float(y) not in (-1.0, 0.0, 1.0):
+        raise ValueError(f"hinge: label must be −1 or +1 (or 0 for −1), got {y!r}")
+    if isinstance(y, Value):  # 0/1 labels as −1/+1 in the graph: 2·relu(y) − 1 is −1, −1, 1
+        return (1.0 - s * (2.0 * y.relu() - 1.0)).relu()
     if y == 0.0:
         y = -1.0  # labels 0/1 are read as −1/+1
-    if y not in (-1.0, 1.0):
-        raise ValueError(f"hinge: label must be −1 or +1 (or 0 for −1), got {y!r}")
     return (1.0 - s * y).relu()
 
 

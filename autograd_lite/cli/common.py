@@ -146,6 +146,7 @@ points = at_most(checked(int, lambda n: n >= 10, "at least 10 points"), MAX_POIN
 epochs = at_most(positive_int, MAX_EPOCHS, "epochs")
 seed = checked(int, lambda n: n >= 0, "an integer ≥ 0")
 learning_rate = checked(float, lambda x: math.isfinite(x) and x > 0.0, "a positive number")
+fraction = checked(float, lambda x: 0.0 <= x < 1.0, "a fraction in [0, 1)")
 
 
 def layer_sizes(text: str) -> list[int]:

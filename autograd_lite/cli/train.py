@@ -23,6 +23,10 @@ from .common import CommandError, Subparsers
 # The choices of train's options. nn is imported only when a command runs, so these are
 # spelled out here; tests check that they match nn.data.DATASETS and nn.ACTIVATIONS.
 DATASETS = ("moons", "spirals", "blobs")
+# Real data sets (nn.data.load_<name>), with their own defaults: 20% held out, one hidden layer.
+REAL_DATASETS = ("digits",)
+REAL_DEFAULTS = {"test_fraction": 0.2, "hidden": [32]}
+TOY_DEFAULTS = {"test_fraction": 0.0, "hidden": [16, 16], "points": 200}
 ACTIVATIONS = ("relu", "tanh", "sigmoid", "linear")
 OPTIMIZERS = ("adam", "sgd")
 DEFAULT_LR = {"adam": 0.01, "sgd": 0.1}
@@ -51,6 +55,9 @@ OUTPUTS = ("decision_boundary.png", "loss.png", "neuron_graph.svg", "model.json"
 # (about 2 per weight per point: a product and a sum; 10 million take a few GB).
 MAX_WORK = 2 * 10**9
 MAX_GRAPH = 10**7
+# Each data set's (inputs, classes, rows when fixed), for the size check before loading.
+SHAPES = {"moons": (2, 2, None), "spirals": (2, 3, None), "blobs": (2, 3, None)}
+SHAPES["digits"] = (64, 10, 1797)
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
@@ -74,16 +81,21 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 def cmd_train(args: argparse.Namespace) -> int:
     """Train an MLP with the command line's settings and write the pictures and the model."""
+    defaults = REAL_DEFAULTS if args.dataset in REAL_DATASETS else TOY_DEFAULTS
     settings = {
         "dataset": args.dataset,
-        "points": args.points,
-        "hidden": args.hidden,
+        "points": args.points if args.points is not None else defaults.get("points"),
+        "hidden": args.hidden or defaults["hidden"],
         "activation": args.activation,
         "optimizer": args.optimizer,
         "lr": args.lr if args.lr is not None else DEFAULT_LR[args.optimizer],
         "epochs": args.epochs,
         "batch_size": args.batch_size,
         "seed": args.seed,
+        "compile": args.compile,
+        "test_fraction": (
+            args.test_fraction if args.test_fraction is not None else defaults["test_fraction"]
+        ),
     }
     check_size(settings)
     out = common.output_dir(args.out)
@@ -98,10 +110,10 @@ def check_size(settings: dict[str, Any]) -> None:
     Each option has its own limit already; this bounds their products, before
     anything is trained or written.
     """
-    classes = 2 if settings["dataset"] == "moons" else 3
-    sizes = [2, *settings["hidden"], classes]
+    inputs, classes, rows = SHAPES[settings["dataset"]]
+    sizes = [inputs, *settings["hidden"], classes]
     weights = sum((a + 1) * b for a, b in zip(sizes, sizes[1:]))
-    points, epochs = settings["points"], settings["epochs"]
+    points, epochs = settings["points"] or rows, settings["epochs"]
     work = points * weights * epochs
     if work > MAX_WORK:
         raise CommandError(
@@ -133,25 +145,54 @@ def _divergence_is_an_error(train: Callable[..., float]) -> Callable[..., float]
     return guarded
 
 
-@_divergence_is_an_error
-def _train_and_write(settings: dict[str, Any], out: Path, *, progress: bool) -> float:
-    """Train as ``settings`` say, write OUTPUTS into ``out``; return the training accuracy."""
+def _load(settings: dict[str, Any]) -> tuple[Any, Any]:
+    """The data set's (X, y): a toy set of ``points`` points, or a real one (all of it,
+    or a seeded sample of ``points`` rows)."""
+    import numpy as np
+
     import nn
 
-    X, y = nn.data.DATASETS[settings["dataset"]](settings["points"], seed=settings["seed"])
+    name, points, seed = settings["dataset"], settings["points"], settings["seed"]
+    if name not in REAL_DATASETS:
+        return nn.data.DATASETS[name](points, seed=seed)
+    try:
+        X, y = getattr(nn.data, f"load_{name}")()
+    except ImportError as e:
+        raise CommandError(str(e)) from None
+    if points is not None and points < len(X):
+        keep = np.sort(np.random.default_rng(seed).permutation(len(X))[:points])
+        X, y = X[keep], y[keep]
+    return X, y
+
+
+@_divergence_is_an_error
+def _train_and_write(settings: dict[str, Any], out: Path, *, progress: bool) -> float:
+    """Train as ``settings`` say, write OUTPUTS into ``out``; return the accuracy
+    (on the held-out rows when ``test_fraction`` > 0, else on the training rows)."""
+    import nn
+
+    compiled = settings.get("compile", False)
+    fraction = settings.get("test_fraction", 0.0)
+    X, y = _load(settings)
     classes = int(y.max()) + 1
+    X_test = y_test = None
+    if fraction > 0:
+        X, X_test, y, y_test = nn.data.train_test_split(
+            X, y, test_fraction=fraction, seed=settings["seed"]
+        )
     sizes = [*settings["hidden"], classes]
-    model = nn.MLP(2, sizes, settings["activation"], seed=settings["seed"])
+    model = nn.MLP(X.shape[1], sizes, settings["activation"], seed=settings["seed"])
     if settings["optimizer"] == "adam":
         optimizer = nn.optim.Adam(model.parameters(), lr=settings["lr"])
     else:
         optimizer = nn.optim.SGD(model.parameters(), lr=settings["lr"], momentum=SGD_MOMENTUM)
-    shape = "-".join(str(n) for n in [2, *sizes])
+    shape = "-".join(str(n) for n in [X.shape[1], *sizes])
+    held = f" ({len(X_test)} more held out)" if X_test is not None else ""
     print(
-        f"{settings['dataset']}: {len(X)} points, {classes} classes; "
+        f"{settings['dataset']}: {len(X)} points{held}, {classes} classes; "
         f"MLP {shape} ({settings['activation']}), {settings['optimizer']} lr={settings['lr']:g}, "
         f"{settings['epochs']} epochs, batches of {settings['batch_size']}, "
-        f"seed {settings['seed']}",
+        f"seed {settings['seed']}" + (", compiled" if compiled else ""),
         flush=True,
     )
     start = time.perf_counter()
@@ -165,11 +206,15 @@ def _train_and_write(settings: dict[str, Any], out: Path, *, progress: bool) -> 
         batch_size=settings["batch_size"],
         progress=progress,
         seed=settings["seed"],
+        compile=compiled,
     )
     seconds = time.perf_counter() - start
-    loss, accuracy = nn.train.evaluate(model, X, y)
+    loss, accuracy = nn.train.evaluate(model, X, y, compile=compiled)
     print(f"trained in {seconds:.1f} s")
     print(describe_losses(history, (loss, accuracy), len(X)))
+    if X_test is not None:
+        _, accuracy = nn.train.evaluate(model, X_test, y_test, compile=compiled)
+        print(f"held-out accuracy: {accuracy:.3f}")
     _write_outputs(model, X, y, history, (loss, accuracy), out)
     return accuracy
 
@@ -221,6 +266,9 @@ def _write_outputs(
         written = []
         for name in OUTPUTS:
             path = out / name
+            if name == "decision_boundary.png" and X.shape[1] != 2:
+                print(f"skipped {path}: the data have {X.shape[1]} features, the plot needs 2")
+                continue
             try:
                 writers[name](staging / name)
             except viz.DotNotFoundError as e:
@@ -323,27 +371,32 @@ def register(sub: Subparsers) -> None:
         help="train an MLP on a toy data set and draw its decision boundary",
         description=(
             "Train an MLP (softmax cross-entropy over the classes) on a 2-D toy data set "
-            f"and write {outputs} into --out. Prints `accuracy: ...` (training accuracy) "
-            "last; the progress bar goes to stderr."
+            f"or on the 8×8 digits and write {outputs} into --out (no decision boundary "
+            "for the digits: it is drawn for 2-D data only). Prints `accuracy: ...` last: "
+            "the held-out accuracy when --test-fraction > 0, else the training accuracy; "
+            "the progress bar goes to stderr."
         ),
-        epilog="example: autograd-lite train --dataset spirals --hidden 32,32 --epochs 100",
+        epilog="examples: autograd-lite train --dataset spirals --hidden 32,32 --epochs 100; "
+        "autograd-lite train --dataset digits --compile",
     )
     train.add_argument(
-        "--dataset", choices=DATASETS, default="moons", help="the data set (default: moons)"
+        "--dataset",
+        choices=DATASETS + REAL_DATASETS,
+        default="moons",
+        help="a 2-D toy set, or digits: scikit-learn's 8×8 digits, 64 features, 10 classes, "
+        "1,797 images (needs the 'data' extra) (default: moons)",
     )
     train.add_argument(
         "--points",
         type=common.points,
-        default=200,
         metavar="N",
-        help="data set size (default: 200)",
+        help="data set size (default: 200 for the toy sets, all 1,797 digits)",
     )
     train.add_argument(
         "--hidden",
         type=common.layer_sizes,
-        default=[16, 16],
         metavar="SIZES",
-        help="hidden layer sizes, comma-separated (default: 16,16)",
+        help="hidden layer sizes, comma-separated (default: 16,16; 32 for digits)",
     )
     train.add_argument(
         "--activation",
@@ -384,6 +437,19 @@ def register(sub: Subparsers) -> None:
         default=0,
         metavar="N",
         help="seeds the data, the initial weights and the shuffling (default: 0)",
+    )
+    train.add_argument(
+        "--test-fraction",
+        type=common.fraction,
+        metavar="F",
+        help="hold out this seeded fraction of the data and report its accuracy last "
+        "(default: 0.2 for digits, 0 for the toy sets)",
+    )
+    train.add_argument(
+        "--compile",
+        action="store_true",
+        help="train through autograd_lite.compile: one sample's graph traced once and "
+        "replayed over each batch with NumPy (same results, many times faster)",
     )
     common.add_output_options(train)
     train.set_defaults(func=cmd_train)

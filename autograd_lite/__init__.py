@@ -9,6 +9,7 @@
 """
 
 from .checks import GradcheckError, gradcheck, hessian, jacobian, numerical_jacobian
+from .explain import explain
 from .functions import exp, log, maximum, relu, sigmoid, tanh
 from .grad import grad
 from .ops import OPS, Op
@@ -21,6 +22,7 @@ __all__ = [
     "Value",
     "detect_anomaly",
     "exp",
+    "explain",
     "grad",
     "gradcheck",
     "hessian",

@@ -45,6 +45,7 @@ def draw_collapsed(
     number_backward: bool,
     group: bool,
     legend: bool,
+    precision: int = style.DEFAULT_PRECISION,
 ) -> None:
     """Add the collapsed picture of ``order`` to ``graph`` (see the module docstring)."""
     # Neurons of adjacent layers are fully connected: merge parallel edge runs, spread ranks.
@@ -53,7 +54,10 @@ def draw_collapsed(
     folded: dict[str, _Group] = {}
     # Each drawn box: a group, or the topological index of an ungrouped Value.
     boxes: list[_Group | int] = []
+    hidden = style.folded_exponents(order)
     for i, v in enumerate(order):
+        if v in hidden:
+            continue
         name = groups.get(v)
         if name is None:
             boxes.append(i)
@@ -72,7 +76,14 @@ def draw_collapsed(
     outputs = _group_outputs(order, groups, root)
     magnitude = {g.name: _group_magnitude(g) for g in folded.values()}
     largest = style.largest_magnitude(
-        [*magnitude.values(), *(order[b].grad for b in boxes if isinstance(b, int))]
+        [
+            *magnitude.values(),
+            *(
+                order[b].grad
+                for b in boxes
+                if isinstance(b, int) and not style.is_constant(order[b])
+            ),
+        ]
     )
     ranks = sorted((b.last if isinstance(b, _Group) else b for b in boxes), reverse=True)
     step_of = {rank: k + 1 for k, rank in enumerate(ranks)} if number_backward else {}
@@ -88,6 +99,7 @@ def draw_collapsed(
                 show_grad=show_grad,
                 fill=style.grad_fill(magnitude[b.name], largest) if show_grad else "#ffffff",
                 step=step_of.get(b.last),
+                precision=precision,
             )
             nodes.append(((b.node, label, attrs), b.name))
             continue
@@ -95,11 +107,16 @@ def draw_collapsed(
         node_kind = style.kind(v, root)
         kinds.add(node_kind)
         label, attrs = style.value_node(
-            v, node_kind, show_grad=show_grad, largest=largest, step=step_of.get(b)
+            v,
+            node_kind,
+            show_grad=show_grad,
+            largest=largest,
+            step=step_of.get(b),
+            precision=precision,
         )
         nodes.append(((f"v{b}", label, attrs), None))
         if v.parents:
-            label, attrs = style.op_node(v)
+            label, attrs = style.op_node(v, precision)
             nodes.append(((f"op{b}", label, attrs), None))
     add_clustered(graph, nodes, clusters=group)
 
@@ -117,6 +134,8 @@ def draw_collapsed(
         grouped = v in groups
         head = box_of(v) if grouped else f"op{i}"
         for position, p in enumerate(v.parents):
+            if p in hidden:
+                continue
             tail = box_of(p)
             if tail != head:
                 key = (tail, head, None if grouped else style.operand_label(v, position))
@@ -136,6 +155,7 @@ def draw_collapsed(
                 number_backward=number_backward,
                 kinds=kinds,
                 ordered=any(operand for _, _, operand in edges),
+                precision=precision,
             ),
             labelloc="b",
         )
@@ -163,16 +183,22 @@ def _group_magnitude(g: _Group) -> float:
 
 
 def _group_node(
-    g: _Group, outputs: list[Value], *, show_grad: bool, fill: str, step: int | None
+    g: _Group,
+    outputs: list[Value],
+    *,
+    show_grad: bool,
+    fill: str,
+    step: int | None,
+    precision: int = style.DEFAULT_PRECISION,
 ) -> tuple[str, dict[str, str]]:
     params = sum(1 for v in g.members if style.is_parameter(v))
     ops = sum(1 for v in g.members if v.parents)
     head = f"#{step} {g.name}" if step else g.name
     lines = [head, f"{params} params · {ops} ops"]
     if len(outputs) == 1:
-        lines.append(f"out {style.number(outputs[0].data)}")
+        lines.append(f"out {style.number(outputs[0].data, precision)}")
         if show_grad:
-            lines.append(f"grad {style.number(outputs[0].grad)}")
+            lines.append(f"grad {style.number(outputs[0].grad, precision)}")
     elif outputs:
         lines.append(f"{len(outputs)} outputs")
     return style.text(lines), style.node_attrs("group", fill)

@@ -29,7 +29,7 @@ import keyword
 import math
 from collections.abc import Callable, Iterable, Mapping
 
-from .value import Value, detect_anomaly
+from .value import Value, _constant, detect_anomaly
 
 MAX_LENGTH = 1000  # characters
 MAX_NESTING = 50  # parentheses open at once
@@ -284,7 +284,7 @@ def _build(node: ast.expr, leaves: dict[str, Value], text: str) -> Value:
     """The Value of a checked tree (recursive; the depth is at most MAX_DEPTH)."""
     number = _number(node)
     if number is not None:
-        return Value(number)
+        return _constant(number)
     if isinstance(node, ast.Name):
         return leaves[node.id]
     if isinstance(node, ast.UnaryOp):

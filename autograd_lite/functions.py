@@ -1,18 +1,18 @@
 """Module-level math functions that accept Values or plain numbers.
 
 ``exp(2.0)`` and ``Value(2.0).exp()`` are the same node: a number is first
-wrapped in a leaf Value, so the result is always a Value.
+wrapped in a constant leaf (``is_constant`` True), so the result is always a Value.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from .value import Value
+from .value import Value, _constant
 
 
 def _value(x: Any) -> Value:
-    return x if isinstance(x, Value) else Value(x)
+    return x if isinstance(x, Value) else _constant(x)
 
 
 def exp(x: Any) -> Value:

@@ -49,10 +49,10 @@ def _operators(name: str) -> tuple[Callable[..., Value], Callable[..., Value]]:
     op = OPS[name]
 
     def forward(self: Value, other: Any) -> Value:
-        return _binary(op, self, other if other.__class__ is Value else Value(other))
+        return _binary(op, self, other if other.__class__ is Value else _constant(other))
 
     def reflected(self: Value, other: Any) -> Value:
-        return _binary(op, Value(other), self)
+        return _binary(op, _constant(other), self)
 
     return forward, reflected
 
@@ -79,6 +79,15 @@ class Value:
         self._b: Value | None = None  # second parent (None for a leaf or a unary op)
         self._da: Any = 0.0  # d data / d _a
         self._db: Any = 0.0  # d data / d _b
+
+    @property
+    def is_constant(self) -> bool:
+        """True for a leaf the engine made from a plain number operand (the 2 in ``x**2``).
+
+        Such a constant is not a variable of the graph: drawings show its value
+        only. Values a user creates, and every op result, are not constants.
+        """
+        return self._a is None and self._da is None
 
     @property
     def parents(self) -> tuple[Value, ...]:
@@ -120,10 +129,10 @@ class Value:
     def __pow__(self, other: Any) -> Value:
         if isinstance(other, Value):
             return _binary(POWV, self, other)
-        return _binary(POW, self, Value(other))
+        return _binary(POW, self, _constant(other))
 
     def __rpow__(self, other: Any) -> Value:
-        return _binary(POWV, Value(other), self)
+        return _binary(POWV, _constant(other), self)
 
     def __neg__(self) -> Value:
         return _unary(NEG, self)
@@ -153,7 +162,7 @@ class Value:
 
     def max(self, other: Any) -> Value:
         """max(x, y); the gradient goes to the larger side, half to each at a tie."""
-        return _binary(MAX, self, other if other.__class__ is Value else Value(other))
+        return _binary(MAX, self, other if other.__class__ is Value else _constant(other))
 
     def backward(self, gradient: Any = 1.0) -> None:
         """Add d self / d v · ``gradient`` to ``v.grad`` for every node v reachable from self.
@@ -201,6 +210,19 @@ def _leaf(data: float) -> Value:
     v.op = ""
     v._a = v._b = None
     v._da = v._db = 0.0
+    return v
+
+
+def _constant(number: Any) -> Value:
+    """The leaf for a number operand: a constant (``_da`` None marks it; a leaf has no slope)."""
+    v = _new(Value)
+    v.data = _to_float(number)
+    v.grad = 0.0
+    v.label = ""
+    v.op = ""
+    v._a = v._b = None
+    v._da = None
+    v._db = 0.0
     return v
 
 

@@ -253,6 +253,40 @@ def test_a_number_becomes_a_leaf_parent_in_its_place() -> None:
     assert x.exp().parents[0] is x and len(x.exp().parents) == 1
 
 
+def test_numbers_the_engine_wraps_are_constants_and_user_values_are_not() -> None:
+    x = Value(2.0)
+    made = [
+        (x**2).parents[1],
+        (3 * x).parents[0],
+        (x * 3).parents[1],
+        (x + 1).parents[1],
+        (1 - x).parents[0],
+        (1 / x).parents[0],
+        (2**x).parents[0],
+        x.max(0.5).parents[1],
+        al.exp(2.0).parents[0],
+        al.maximum(1.0, x).parents[0],
+    ]
+    for c in made:
+        assert c.is_constant and c.parents == () and c.op == ""
+    assert not Value(3.0).is_constant and not x.is_constant
+    assert not (x * 2).is_constant and not al.exp(2.0).is_constant
+    with no_grad():
+        assert not (x * 2).is_constant  # a result made without recording is still not a number
+    with pytest.raises(AttributeError):
+        x.is_constant = True  # type: ignore[misc]
+
+
+def test_a_constant_works_as_an_operand_everywhere() -> None:
+    x = Value(2.0)
+    c = (x * 2).parents[1]
+    for out in (c * 3, 3 * c, c + x, x - c, c / x, c**2, x**c, 2**c, c.max(x), c.exp(), -c):
+        assert isinstance(out, Value) and not out.is_constant
+    out = x * c + c * c
+    out.backward()
+    assert x.grad == 2.0 and out.data == 8.0
+
+
 def _build() -> Value:
     x, y = Value(0.5), Value(-1.0)
     s = x * y + x.tanh()

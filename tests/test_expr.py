@@ -76,6 +76,7 @@ def test_each_name_is_one_labelled_leaf_and_numbers_are_constants():
     assert len(xs) == 1 and not xs[0].parents
     constants = sorted(v.data for v in order if not v.parents and not v.label)
     assert constants == [2.0, 3.0]
+    assert all(v.is_constant == (not v.parents and not v.label) for v in order)
     root.backward()
     assert xs[0].grad == pytest.approx(2 * 0.5 + 2)
 

@@ -85,7 +85,14 @@ def draw_collapsed(
             ),
         ]
     )
-    ranks = sorted((b.last if isinstance(b, _Group) else b for b in boxes), reverse=True)
+    ranks = sorted(
+        (
+            b.last if isinstance(b, _Group) else b
+            for b in boxes
+            if isinstance(b, _Group) or not style.is_constant(order[b])
+        ),
+        reverse=True,
+    )
     step_of = {rank: k + 1 for k, rank in enumerate(ranks)} if number_backward else {}
 
     nodes: list[tuple[Node, str | None]] = []
@@ -119,6 +126,7 @@ def draw_collapsed(
             label, attrs = style.op_node(v, precision)
             nodes.append(((f"op{b}", label, attrs), None))
     add_clustered(graph, nodes, clusters=group)
+    _keep_neuron_order(graph, list(folded.values()))
 
     index = {v: i for i, v in enumerate(order)}
 
@@ -159,6 +167,35 @@ def draw_collapsed(
             ),
             labelloc="b",
         )
+
+
+def _neuron_key(name: str) -> tuple[str, int, str]:
+    """``'L0.N12'`` -> ``('L0', 12, '')``: sorts neurons by number, not as text."""
+    layer, _, neuron = name.rpartition(".")
+    digits = neuron.lstrip("N")
+    return (layer, int(digits), "") if digits.isdecimal() else (layer, -1, neuron)
+
+
+def _keep_neuron_order(graph: Drawing, groups: list[_Group]) -> None:
+    """Draw each layer's neurons in one rank, in order (L0.N0 above or left of L0.N1 ...).
+
+    Graphviz orders a rank to cross few edges, which shuffles the neurons of a
+    fully connected layer; an invisible chain of edges inside the rank fixes
+    their order.
+    """
+    layers: dict[str, list[_Group]] = {}
+    for g in groups:
+        layer, _, _ = g.name.rpartition(".")
+        if layer:
+            layers.setdefault(layer, []).append(g)
+    for members in layers.values():
+        if len(members) < 2:
+            continue
+        members.sort(key=lambda g: _neuron_key(g.name))
+        with graph.subgraph() as rank:
+            rank.attr(rank="same")
+            for a, b in zip(members, members[1:]):
+                rank.edge(a.node, b.node, style="invis")
 
 
 def _group_outputs(

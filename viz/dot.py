@@ -43,7 +43,8 @@ def draw_dot(
     - ``max_nodes``: refuse (ValueError) graphs of more Values than this;
       ``None`` for no limit.
     - ``number_backward``: prefix boxes with ``#k``, the order in which
-      ``backward`` visits them (reverse topological order: the output is #1).
+      ``backward`` visits them (reverse topological order: the output is #1;
+      constants, which get no gradient, are not counted).
     - ``group``: draw each neuron (label prefix such as ``L0.N3``) in a
       cluster inside a cluster for its layer; unlabelled values join a
       neuron as :mod:`viz.groups` explains.
@@ -94,6 +95,9 @@ def draw_dot(
     groups = assign_groups(order, root) if group else {}
     largest = style.largest_magnitude(v.grad for v in order if not style.is_constant(v))
     hidden = style.folded_exponents(order)
+    # Backward's order (reverse topological), counting the Values that get a gradient.
+    graded = [v for v in reversed(order) if not style.is_constant(v)] if number_backward else []
+    steps = {v: k for k, v in enumerate(graded, start=1)}
     nodes: list[tuple[Node, str | None]] = []
     kinds = set()
     for i, v in enumerate(order):
@@ -101,7 +105,7 @@ def draw_dot(
             continue
         node_kind = style.kind(v, root)
         kinds.add(node_kind)
-        step = len(order) - i if number_backward else None
+        step = steps.get(v)
         label, attrs = style.value_node(
             v, node_kind, show_grad=show_grad, largest=largest, step=step, precision=precision
         )

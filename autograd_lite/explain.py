@@ -169,11 +169,38 @@ def explain(output: Value, node: Value, *, precision: int | None = None) -> str:
             f"explain: {node!r} is not in the graph of {output!r}: output does not depend on it"
         )
 
+    return ledger(analyse(output, order), node, precision)
+
+
+class Graph(NamedTuple):
+    """What every ledger of one output needs, computed once: order, names, gradients, uses."""
+
+    output: Value
+    order: list[Value]
+    name: dict[Value, str]
+    grads: dict[Value, float]
+    # Each node's uses (child, operand position, local derivative), in backward's order.
+    uses: dict[Value, list[tuple[Value, int, float]]]
+
+
+
+def analyse(output: Value, order: list[Value] | None = None) -> Graph:
+    """The :class:`Graph` of ``output``: one pass for the gradients, one for the uses."""
+    order = topological_order(output) if order is None else order
+    uses: dict[Value, list[tuple[Value, int, float]]] = {v: [] for v in order}
+    for child in reversed(order):
+        for position, (p, local) in enumerate(zip(child.parents, local_derivatives(child))):
+            uses[p].append((child, position, local))
+    return Graph(output, order, names(order), gradients(output, order), uses)
+
+
+def ledger(graph: Graph, node: Value, precision: int | None = None) -> str:
+    """The text of :func:`explain` for ``node`` of an already analysed ``graph``."""
+
     def fmt(x: float) -> str:
         return number(x, precision)
 
-    name = names(order)
-    grads = gradients(output, order)
+    output, name, grads = graph.output, graph.name, graph.grads
     out, v = name[output], name[node]
     head = f"∂{out}/∂{v}"
     if node is output:
@@ -185,19 +212,16 @@ def explain(output: Value, node: Value, *, precision: int | None = None) -> str:
     lines = [f"{head} = Σ over the uses of {v}: ∂child/∂{v} · ∂{out}/∂child{note}"]
     total = 0.0
     terms = []
-    for child in reversed(order):
-        for position, (p, local) in enumerate(zip(child.parents, local_derivatives(child))):
-            if p is not node:
-                continue
-            upstream = grads[child]
-            term = contribution(local, upstream)
-            total += term
-            terms.append(term)
-            rule = rule_text(child, position, local, name, fmt)
-            lines.append(
-                f"  {name[child]} = {written(child, name, fmt)}: {rule}; "
-                f"× ∂{out}/∂{name[child]} = {fmt(upstream)} → {fmt(term)}"
-            )
+    for child, position, local in graph.uses[node]:
+        upstream = grads[child]
+        term = contribution(local, upstream)
+        total += term
+        terms.append(term)
+        rule = rule_text(child, position, local, name, fmt)
+        lines.append(
+            f"  {name[child]} = {written(child, name, fmt)}: {rule}; "
+            f"× ∂{out}/∂{name[child]} = {fmt(upstream)} → {fmt(term)}"
+        )
     sums = " + ".join(fmt(t) for t in terms) if len(terms) > 1 else ""
     lines.append(f"{head} = {sums + ' = ' if sums else ''}{fmt(total)}")
     return "\n".join(lines)

@@ -24,6 +24,7 @@ classifier's decision boundary and loss curve, with matplotlib).
 
 from .dot import DEFAULT_MAX_NODES, draw_dot
 from .drawing import DotNotFoundError, Drawing
+from .player import Player, player
 from .plots import plot_decision_boundary, plot_loss
 from .render import FORMATS, atomic_write, output_format, render_bytes, save, to_svg
 
@@ -32,9 +33,11 @@ __all__ = [
     "FORMATS",
     "DotNotFoundError",
     "Drawing",
+    "Player",
     "atomic_write",
     "draw_dot",
     "output_format",
+    "player",
     "plot_decision_boundary",
     "plot_loss",
     "render_bytes",

@@ -35,6 +35,34 @@ class _Group:
     last: int = 0  # topological index of the last member: backward reaches it first
 
 
+def fold(
+    order: Sequence[Value], root: Value
+) -> tuple[dict[Value, str], dict[str, _Group], list[_Group | int]]:
+    """Each Value's group, the groups by name, and the boxes to draw in topological order.
+
+    A box is a group (drawn ``g0``, ``g1``, ... in order of first appearance)
+    or the topological index of an ungrouped Value (drawn ``v<i>``); constant
+    exponents, drawn inside their op, get no box.
+    """
+    groups = assign_groups(order, root)
+    folded: dict[str, _Group] = {}
+    boxes: list[_Group | int] = []
+    hidden = style.folded_exponents(order)
+    for i, v in enumerate(order):
+        if v in hidden:
+            continue
+        name = groups.get(v)
+        if name is None:
+            boxes.append(i)
+            continue
+        if name not in folded:
+            folded[name] = _Group(name, f"g{len(folded)}")
+            boxes.append(folded[name])
+        folded[name].members.append(v)
+        folded[name].last = i
+    return groups, folded, boxes
+
+
 def draw_collapsed(
     graph: Drawing,
     root: Value,
@@ -50,23 +78,8 @@ def draw_collapsed(
     """Add the collapsed picture of ``order`` to ``graph`` (see the module docstring)."""
     # Neurons of adjacent layers are fully connected: merge parallel edge runs, spread ranks.
     graph.graph_attr.update(concentrate="true", ranksep="0.8")
-    groups = assign_groups(order, root)
-    folded: dict[str, _Group] = {}
-    # Each drawn box: a group, or the topological index of an ungrouped Value.
-    boxes: list[_Group | int] = []
+    groups, folded, boxes = fold(order, root)
     hidden = style.folded_exponents(order)
-    for i, v in enumerate(order):
-        if v in hidden:
-            continue
-        name = groups.get(v)
-        if name is None:
-            boxes.append(i)
-            continue
-        if name not in folded:
-            folded[name] = _Group(name, f"g{len(folded)}")
-            boxes.append(folded[name])
-        folded[name].members.append(v)
-        folded[name].last = i
     if max_nodes is not None and len(boxes) > max_nodes:
         raise ValueError(
             f"draw_dot: even collapsed, the graph has {len(boxes)} nodes, more than "

@@ -183,7 +183,6 @@ class Graph(NamedTuple):
     uses: dict[Value, list[tuple[Value, int, float]]]
 
 
-
 def analyse(output: Value, order: list[Value] | None = None) -> Graph:
     """The :class:`Graph` of ``output``: one pass for the gradients, one for the uses."""
     order = topological_order(output) if order is None else order

@@ -325,7 +325,7 @@ class _Timeline:
                 f"upstream gradient ∂{out}/∂out = {self.fmt(grads[o])}, out = "
                 f"{written(o, name, self.fmt)} = {self.fmt(o.data)}{pattern}"
             )
-        params = [m for m in members if style.is_parameter(m)]
+        params = sorted((m for m in members if style.is_parameter(m)), key=self.index.__getitem__)
         if params:
             lines.append("parameters:")
             lines.extend(f"  {name[p]}.grad = {self.fmt(grads[p])}" for p in params)

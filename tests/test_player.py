@@ -10,6 +10,7 @@ states; clicking a node shows its ledger (``autograd_lite.explain``).
 
 from __future__ import annotations
 
+import html
 import json
 import shutil
 
@@ -224,3 +225,67 @@ def test_clicking_a_node_shows_its_ledger(opened):
     key(driver, "END")
     target.click()
     assert state(driver)["ledger"] == explain(root, order[leaf], precision=4)
+
+
+# ---- the page itself (no browser needed) -----------------------------------------------------
+
+
+def test_the_page_is_one_self_contained_file(tmp_path):
+    root = neuron()
+    p = viz.player(root)
+    page = p.html()
+    assert page.startswith("<!DOCTYPE html>") and page.rstrip().endswith("</html>")
+    from importlib import resources
+
+    for name in ("player.js", "player.css"):
+        text = resources.files("viz").joinpath(name).read_text(encoding="utf-8")
+        assert text in page  # inlined, not linked
+    assert "href=" not in page and " src=" not in page and "@import" not in page
+    assert "https://" not in page and "http://" not in page.replace("http://www.w3.org", "")
+    fragment = p._repr_html_()
+    assert fragment.startswith('<div class="agl-player"') and "<html" not in fragment
+    saved = p.save(tmp_path / "n.html")
+    assert saved.read_text(encoding="utf-8") == page.replace(
+        fragment_id(page), fragment_id(saved.read_text(encoding="utf-8"))
+    )
+    assert [f.name for f in tmp_path.iterdir()] == ["n.html"]
+
+
+def fragment_id(page: str) -> str:
+    import re
+
+    return re.search(r'id="(agl-player-[0-9a-f]+)"', page).group(1)
+
+
+def test_the_static_picture_is_the_finished_backward_pass_without_touching_the_values():
+    x, w = Value(0.5, label="x"), Value(-3.0, label="w")
+    y = (x * w).tanh()  # backward not called: the player computes the gradients itself
+    p = viz.player(y)
+    assert f"grad {number(w.data * (1 - y.data**2))}" in html.unescape(p.svg)
+    assert (x.grad, w.grad, y.grad, y.label) == (0.0, 0.0, 0.0, "")
+
+
+def test_the_panel_names_the_pattern_and_writes_the_chain_rule_with_numbers():
+    root = neuron()
+    texts = "\n".join(step["text"] for step in viz.player(root).data["backward"])
+    for pattern in ("add distributes", "mul swaps", "tanh scales by its derivative"):
+        assert pattern in texts
+    assert "∂(x1·w1)/∂x1 = w1 = -3.0; × 0.5 = -1.5; x1.grad — → -1.5" in texts
+
+
+def test_a_collapsed_mlp_steps_neuron_by_neuron():
+    root = mlp_graph((2, 3, 3, 1))
+    data = viz.player(root, collapse=True).data
+    neurons = [s["node"] for s in data["backward"] if s["node"].startswith("g")]
+    assert len(neurons) == len(set(neurons)) == 7
+    assert all("neuron L" in s["text"] for s in data["backward"] if s["node"].startswith("g"))
+
+
+def test_options_are_checked():
+    root = mlp_graph((2, 16, 16, 1))
+    with pytest.raises(ValueError, match="max_nodes"):
+        viz.player(root)
+    with pytest.raises(ValueError, match="precision"):
+        viz.player(neuron(), precision=0)
+    with pytest.raises(TypeError, match="Value"):
+        viz.player(1.0)

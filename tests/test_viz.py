@@ -6,6 +6,7 @@ rendering is tested in test_viz_render.py.
 
 from __future__ import annotations
 
+import math
 import os
 import re
 import subprocess
@@ -14,6 +15,8 @@ from pathlib import Path
 
 import graphviz
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from viz_graphs import mlp_graph
 
 import viz
@@ -424,3 +427,49 @@ def test_nn_mlp_collapses_to_one_node_per_neuron():
     for p in model.parameters():
         assert groups[p] == label_group(p.label)
     assert out in groups and loss.parents[0] not in groups  # out − 1.0 is the loss's
+
+
+# ---- honest numbers and constants ------------------------------------------------------------
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.floats(1.0, 10.0, exclude_max=True),
+    st.integers(-300, 300),
+    st.sampled_from([-1.0, 1.0]),
+    st.integers(1, 6),
+)
+def test_no_label_of_a_nonzero_number_reads_as_zero(mantissa, exponent, sign, precision):
+    data = sign * mantissa * 10.0**exponent
+    if data == 0 or not math.isfinite(data):
+        return
+    x = Value(data, label="x")
+    y = x * x.tanh()
+    y.grad = data  # a nonzero grad of the same magnitude, drawn as is
+    x.grad = -data
+    source = viz.draw_dot(y, precision=precision).source
+    numbers = re.findall(r"(?:data|grad) (\S+?)(?:\\n|\")", source)
+    assert len(numbers) == 6
+    for text in numbers:
+        if text not in ("0.0", "-0.0"):
+            assert float(text) != 0.0
+    assert f"data {number(data, precision)}" in source
+    assert f"grad {number(-data, precision)}" in source
+
+
+def test_constants_are_drawn_small_with_their_value_only():
+    x = Value(2.0, label="x")
+    y = x**2 + 3 * x
+    y.backward()
+    order = topological_order(y)
+    source = viz.draw_dot(y).source
+    lines = node_lines(source)
+    constants = [i for i, v in enumerate(order) if v.is_constant]
+    assert len(constants) == 2
+    two, three = constants  # the exponent 2 is drawn inside its op, not as a box
+    assert f"v{two}" not in lines and 'label="**2"' in source
+    assert value_label(source, f"v{three}") == "3.0" and "fontsize=9" in lines[f"v{three}"]
+    assert source.count("grad ") == sum(1 for v in order if not v.is_constant)
+    # A Value the user made keeps data and grad, with or without a label.
+    z = Value(3.0) * x
+    assert "grad " in value_label(viz.draw_dot(z).source, "v0")

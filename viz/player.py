@@ -295,13 +295,15 @@ class _Timeline:
     def _value_head(self, v: Value, g: float, first: bool) -> list[str]:
         name, out = self.graph.name, self.graph.name[self.graph.output]
         upstream = f"∂{out}/∂{name[v]} = {self.fmt(g)}"
-        if first:
-            return [f"{name[v]} is the output: backward starts from {upstream}"]
+        lines = [f"{name[v]} is the output: backward starts from {upstream}"] if first else []
         if not v.parents:
-            return [f"{name[v]} is a leaf: every use has been added, so {upstream} is final"]
+            if not first:
+                lines.append(f"{name[v]} is a leaf: every use has been added: {upstream} is final")
+            return lines
         rule = RULES.get(v.op)
         pattern = f" ({rule.pattern})" if rule else ""
         return [
+            *lines,
             f"{name[v]} = {written(v, name, self.fmt)}{pattern}",
             f"upstream gradient {upstream}; each parent gets local derivative × upstream:",
         ]

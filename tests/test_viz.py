@@ -374,7 +374,7 @@ def test_collapse_draws_one_node_per_neuron():
     assert len(groups) == 6
     for name in ("L0.N0", "L1.N1", "L2.N0"):
         assert f'label="{name}\\n' in source
-    assert "3 params · 5 ops" in source  # a layer-0 neuron: w0, w1, b; 2 mul, 2 add, tanh
+    assert "3 params\\n5 ops" in source  # a layer-0 neuron: w0, w1, b; 2 mul, 2 add, tanh
     # merged edges: each layer-1 neuron reads each layer-0 neuron once
     name_of = {value_label(source, n).split("\\n")[0]: n for n in groups}
     for i in range(3):

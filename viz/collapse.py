@@ -244,7 +244,7 @@ def _group_node(
     params = sum(1 for v in g.members if style.is_parameter(v))
     ops = sum(1 for v in g.members if v.parents)
     head = f"#{step} {g.name}" if step else g.name
-    lines = [head, f"{params} params · {ops} ops"]
+    lines = [head, f"{params} params", f"{ops} ops"]  # narrow: a wide layer stays readable
     if len(outputs) == 1:
         lines.append(f"out {style.number(outputs[0].data, precision)}")
         if show_grad:

@@ -40,6 +40,11 @@
       var ends = g.querySelector("title").textContent.split("->");
       return [g, ends[0], ends[1]];
     });
+    // Shrink a wide picture to fit, but not below 60% of its size: past that, scroll.
+    var natural = svg.width.baseVal.value;  // in px (Graphviz writes pt)
+    svg.style.maxWidth = "none";
+    svg.style.width = Math.max(Math.min(natural, root.clientWidth - 4), 0.6 * natural) + "px";
+    var stage = root.querySelector(".agl-stage");
     var F = data.forward.length, B = data.backward.length, N = F + B;
     var stepOf = {};  // node name -> backward step (1-based) that makes its gradient final
     data.backward.forEach(function (s, i) { stepOf[s.node] = i + 1; });
@@ -176,8 +181,17 @@
       slider.value = step;
       counter.textContent = "step " + step + " / " + N +
         (step === 0 ? "" : step <= F ? " \u00B7 forward" : " \u00B7 backward");
+      if (current !== null && nodes[current]) reveal(nodes[current]);
       root.setAttribute("data-step", String(step));
       root.setAttribute("data-current", current === null ? "" : current);
+    }
+
+    function reveal(g) {  // scroll the stage (only the stage, never the page) to show g
+      var box = g.getBoundingClientRect(), view = stage.getBoundingClientRect();
+      if (box.left < view.left) stage.scrollLeft -= view.left - box.left + 20;
+      else if (box.right > view.right) stage.scrollLeft += box.right - view.right + 20;
+      if (box.top < view.top) stage.scrollTop -= view.top - box.top + 20;
+      else if (box.bottom > view.bottom) stage.scrollTop += box.bottom - view.bottom + 20;
     }
 
     function ledgerText(name) {

@@ -23,10 +23,10 @@ node shows its ledger, :func:`autograd_lite.explain` for that node. With
 
 from __future__ import annotations
 
+import hashlib
 import html
 import json
 import os
-import secrets
 from collections.abc import Sequence
 from importlib import resources
 from pathlib import Path
@@ -104,7 +104,8 @@ class Player:
         js = _package_text("player.js")
         data = json.dumps(self.data, ensure_ascii=False, separators=(",", ":"))
         data = data.replace("</", "<\\/")  # never closes the script element early
-        ident = f"agl-player-{secrets.token_hex(4)}"
+        # Named by its content, so a notebook that shows it is the same file run after run.
+        ident = "agl-player-" + hashlib.sha256((self.svg + data).encode()).hexdigest()[:12]
         return (
             f'<div class="agl-player" id="{ident}" tabindex="0">'
             f"<style>{css}</style>"

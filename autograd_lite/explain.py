@@ -19,6 +19,7 @@ through it (add distributes, mul swaps, max routes, relu gates, tanh scales
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Callable
 from typing import NamedTuple
 
@@ -136,12 +137,18 @@ def rule_text(
     if rule is None:
         return f"∂{v.op}/∂{wrt} = {fmt(local)}"
     formula = rule.derivatives[position].format(**operands)
-    text = f"∂({written(v, name, fmt)})/∂{wrt} = {formula}"
+    expression = written(v, name, fmt)
+    if not _CALL.fullmatch(expression):  # ∂tanh(n)/∂n, but ∂(x·w)/∂x
+        expression = f"({expression})"
+    text = f"∂{expression}/∂{wrt} = {formula}"
     try:
         plain = float(formula.replace("−", "-")) == local  # "1", "−1": the number already
     except ValueError:
         plain = False
     return text if plain else f"{text} = {fmt(local)}"
+
+
+_CALL = re.compile(r"\w+\([^()]*\)|σ\([^()]*\)|\|[^|]*\|")
 
 
 def is_constant(v: Value) -> bool:

@@ -3,7 +3,8 @@
  * The page holds Graphviz's SVG of the finished graph (every data and grad) and,
  * in <script class="agl-data">, the timeline that viz/player.py computed:
  *   forward[i]  = {show: [node names that appear], text}
- *   backward[i] = {node, to: [parents' node names], grads: {node name: grad text}, text}
+ *   backward[i] = {node, to: [parents' node names], grads: {node name: grad text}, text,
+ *                  built: heading of the node's ledger, shown under the text}
  *   ledger      = {node name: how its gradient was built}
  * The state at step s (0 .. forward.length + backward.length) is replayed from
  * step 0, so stepping back is as simple as stepping forward. No network, no library.
@@ -153,7 +154,8 @@
       } else {
         current = data.backward[step - F - 1].node;
         to = data.backward[step - F - 1].to;
-        text = data.backward[step - F - 1].text;
+        var now = data.backward[step - F - 1];
+        text = now.text + (now.built ? "\n\n" + now.built + "\n" + data.ledger[now.node] : "");
       }
       Object.keys(nodes).forEach(function (name) {
         var g = nodes[name];
@@ -171,9 +173,12 @@
           }
         });
       });
+      // In the full picture a parent's edge ends at the op node (op3 made v3).
+      var op = current !== null && current.charAt(0) === "v" ? "op" + current.slice(1) : null;
       edges.forEach(function (e) {
         e[0].classList.toggle("agl-hidden", !(visible[e[1]] && visible[e[2]]));
-        e[0].classList.toggle("agl-flow", e[2] === current && to.indexOf(e[1]) >= 0);
+        e[0].classList.toggle("agl-flow", step > F && to.indexOf(e[1]) >= 0 &&
+          (e[2] === current || e[2] === op));
       });
       panel.textContent = text;
       ledger.textContent = selected === null ? LEGEND :

@@ -27,6 +27,7 @@ import hashlib
 import html
 import json
 import os
+import re
 from collections.abc import Sequence
 from importlib import resources
 from pathlib import Path
@@ -49,6 +50,9 @@ from .dot import DEFAULT_MAX_NODES, draw_dot
 from .render import atomic_write
 
 _BLANK = "—"  # a gradient the backward pass has not reached yet
+_QUICK_LAYOUT = 200  # Values; a bigger graph gets a quicker layout
+# What the page does not need from Graphviz's SVG: the prolog, comments, element ids.
+_SVG_CLUTTER = re.compile(r'<!--.*?-->\n?| id="(?:node|edge|a_node|a_edge)\d+"', re.S)
 
 
 class Player:
@@ -93,8 +97,10 @@ class Player:
         finally:
             for v, (g, label) in zip(order, saved):
                 v.grad, v.label = g, label
-        svg = drawing.pipe(format="svg").decode("utf-8")
-        self.svg = svg[svg.index("<svg") :]
+        if len(order) > _QUICK_LAYOUT:
+            # Fewer rounds of crossing reduction: half the layout time of a big graph.
+            drawing.graph_attr["mclimit"] = "0.3"
+        self.svg = _compact(drawing.pipe(format="svg").decode("utf-8"))
         timeline = _Timeline(graph, collapse=collapse, precision=precision)
         self.data = timeline.data()
 
@@ -160,6 +166,22 @@ def player(
         collapse=collapse,
         max_nodes=max_nodes,
         precision=precision,
+    )
+
+
+def _compact(svg: str) -> str:
+    """Graphviz's SVG without its prolog, comments and ids, and with the text attributes that
+    nearly every label repeats said once on the root (SVG inherits them): a third smaller,
+    the same picture, with or without the page's style sheet."""
+    svg = _SVG_CLUTTER.sub("", svg[svg.index("<svg") :])
+    svg = svg.replace(' text-anchor="middle"', "").replace(
+        ' font-family="Helvetica,sans-Serif"', ""
+    )
+    svg = svg.replace(' font-size="11.00"', "")
+    return svg.replace(
+        "<svg ",
+        '<svg text-anchor="middle" font-family="Helvetica,sans-Serif" font-size="11" ',
+        1,
     )
 
 
@@ -287,10 +309,12 @@ class _Timeline:
                 ledger_text = ledger(graph, v, self.precision)
             self.ledgers[box] = ledger_text
             text = "\n".join([f"backward step {k} of {len(units)}", *lines])
-            if box not in self.group_name and members[0] is not graph.output:
-                text += f"\n\nhow ∂{out}/∂{name[members[0]]} was built:\n{ledger_text}"
             parents = sorted({self.box_of[p] for p in touched if p in self.box_of} - {box})
-            steps.append({"node": box, "to": parents, "grads": shown, "text": text})
+            step = {"node": box, "to": parents, "grads": shown, "text": text}
+            if box not in self.group_name and members[0] is not graph.output:
+                # player.js appends the node's ledger under this heading (stored once).
+                step["built"] = f"how ∂{out}/∂{name[members[0]]} was built:"
+            steps.append(step)
         return steps
 
     def _value_head(self, v: Value, g: float, first: bool) -> list[str]:

@@ -10,7 +10,7 @@ PY     := $(VENV)/bin/python
 PIP    := $(PY) -m pip
 OUT    ?= autograd-lite-out
 
-.PHONY: demo test lint format bench docs dot torch-oracle notebooks lab clean
+.PHONY: demo test lint format bench docs dot browser torch-oracle notebooks lab clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -43,6 +43,20 @@ dot:
 	  echo "  conda install -c conda-forge graphviz"; \
 	fi
 
+# Headless Chromium and its driver run the player's tests in a real browser.
+# Installed when missing and we are root; otherwise those tests skip and say so.
+browser:
+	@if command -v chromedriver >/dev/null 2>&1 && \
+	  { command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1; }; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	  echo "Installing Chromium (Debian packages chromium chromium-driver)..."; \
+	  DEBIAN_FRONTEND=noninteractive apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null; \
+	else \
+	  echo "Chromium or chromedriver is missing; the player's browser tests will skip. Install them with:"; \
+	  echo "  sudo apt-get install chromium chromium-driver   (Debian/Ubuntu)"; \
+	fi
+
 # PyTorch is an optional second oracle. Install it only from a local CPU wheel
 # (a plain `pip install torch` pulls gigabytes of CUDA); without it those tests skip.
 torch-oracle: $(VENV)/.installed-dev
@@ -55,7 +69,7 @@ torch-oracle: $(VENV)/.installed-dev
 demo: $(VENV)/.installed dot
 	$(VENV)/bin/autograd-lite demo --out $(OUT)
 
-test: $(VENV)/.installed-dev dot torch-oracle
+test: $(VENV)/.installed-dev dot browser torch-oracle
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/pytest -n auto -q
@@ -72,6 +86,7 @@ bench: $(VENV)/.installed-dev torch-oracle
 	$(PY) benchmarks/bench_engine.py
 	$(PY) benchmarks/bench_import.py
 	$(PY) benchmarks/bench_compile.py
+	$(PY) benchmarks/bench_player.py
 
 # Regenerate the pictures the README shows.
 docs: $(VENV)/.installed dot

@@ -37,13 +37,16 @@ def run(capsys, *argv: str) -> tuple[int, str, str]:
     return code, out, err
 
 
-def assert_outputs(out_dir: Path) -> None:
-    """The four files, complete, and nothing else (no temporary file left behind).
+DRAWN = {"neuron_graph.svg", "backprop.html"}  # the files that need Graphviz's dot
 
-    Without Graphviz's ``dot`` the neuron's graph is skipped (with a warning).
+
+def assert_outputs(out_dir: Path) -> None:
+    """The output files, complete, and nothing else (no temporary file left behind).
+
+    Without Graphviz's ``dot`` the graph and the player are skipped (with a warning).
     """
     has_dot = shutil.which("dot") is not None
-    expected = set(cli.OUTPUTS) if has_dot else set(cli.OUTPUTS) - {"neuron_graph.svg"}
+    expected = set(cli.OUTPUTS) if has_dot else set(cli.OUTPUTS) - DRAWN
     assert sorted(p.name for p in out_dir.iterdir()) == sorted(expected)
     for name in ("decision_boundary.png", "loss.png"):
         assert (out_dir / name).read_bytes().startswith(b"\x89PNG\r\n\x1a\n")
@@ -51,6 +54,8 @@ def assert_outputs(out_dir: Path) -> None:
     assert isinstance(model, nn.MLP)
     if has_dot:
         ET.fromstring((out_dir / "neuron_graph.svg").read_bytes())
+        page = (out_dir / "backprop.html").read_text(encoding="utf-8")
+        assert page.startswith("<!DOCTYPE html>") and 'class="agl-player"' in page
 
 
 # ---- check ------------------------------------------------------------------------------
@@ -122,7 +127,7 @@ def test_train_writes_the_outputs_and_prints_the_accuracy_last(tmp_path, capsys)
     assert 0.0 <= float(last.split()[1]) <= 1.0
     assert_outputs(out_dir)
     for name in cli.OUTPUTS:
-        if name != "neuron_graph.svg" or shutil.which("dot"):
+        if name not in DRAWN or shutil.which("dot"):
             assert f"wrote {out_dir / name}" in out
 
 
@@ -279,7 +284,7 @@ def test_neuron_graph_is_the_trained_models_first_hidden_neuron(tmp_path, capsys
     }
     for label, (data, grad) in expected.items():
         at = texts.index(label)
-        assert texts[at + 1] == f"data {data:.4f}" and texts[at + 2] == f"grad {grad:.4f}"
+        assert texts[at + 1] == f"data {number(data)}" and texts[at + 2] == f"grad {number(grad)}"
     assert "relu" in texts
 
 
@@ -298,9 +303,8 @@ def test_missing_dot_skips_only_the_graph(tmp_path, capsys, monkeypatch):
     code, out, err = run(capsys, "demo", *SMALL_DEMO, "--no-check", "--out", str(tmp_path))
     assert code == 0
     assert "warning: skipped" in err and "neuron_graph.svg" in err and "graphviz" in err.lower()
-    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(
-        set(cli.OUTPUTS) - {"neuron_graph.svg"}
-    )
+    assert "backprop.html" in err
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(set(cli.OUTPUTS) - DRAWN)
 
 
 # ---- bad arguments ----------------------------------------------------------------------

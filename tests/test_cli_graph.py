@@ -34,10 +34,10 @@ def test_graph_writes_an_svg_file(tmp_path, capsys):
     assert (code, out, err) == (0, f"wrote {path}\n", "")  # the line train prints too
     svg = path.read_text(encoding="utf-8")
     texts = [t.text for t in ET.fromstring(svg).iter("{http://www.w3.org/2000/svg}text")]
-    for label in ("x", "w", "b", "tanh", "*", "+", "data 0.5000", "data -3.0000", "data 0.4621"):
+    for label in ("x", "w", "b", "tanh", "*", "+", "data 0.5", "data -3.0", "data 0.4621"):
         assert label in texts
     # backward has run: d tanh(xw + b)/dx = w (1 − tanh²) = −3 · 0.786448 = −2.35934
-    assert "grad -2.3593" in texts
+    assert "grad -2.359" in texts
     assert [p.name for p in tmp_path.iterdir()] == ["neuron.svg"]
 
 
@@ -136,7 +136,7 @@ def test_bad_bindings_exit_2(tmp_path, capsys, bindings, reason):
 def test_unknown_suffix_exits_2_before_computing(tmp_path, capsys):
     code, _, err = run(capsys, "graph", "log(-1)", "-o", str(tmp_path / "out.txt"))
     assert code == 2
-    assert ".svg, .png, .pdf, .dot or .gv" in err.strip().splitlines()[-1]
+    assert ".svg, .png, .pdf, .dot, .gv or .html" in err.strip().splitlines()[-1]
     assert list(tmp_path.iterdir()) == []
 
 
@@ -347,3 +347,38 @@ def test_any_command_on_a_full_stdout_ends_in_one_line(tmp_path, argv):
         done = _cli(tmp_path, argv, full)
     assert done.returncode == 2
     assert done.stderr == b"autograd-lite: error: cannot write to stdout: No space left on device\n"
+
+
+# ---- the player and --precision -------------------------------------------------------------
+
+
+@needs_dot
+def test_graph_html_writes_a_self_contained_player(tmp_path, capsys):
+    path = tmp_path / "neuron.html"
+    assert run(capsys, *NEURON, "-o", str(path))[0] == 0
+    page = path.read_text(encoding="utf-8")
+    assert page.startswith("<!DOCTYPE html>") and 'class="agl-player"' in page
+    assert "http://" not in page.replace("http://www.w3.org", "")  # nothing to fetch
+    assert "https://" not in page and "<link" not in page and " src=" not in page
+    code, _, err = run(capsys, *NEURON, "--number-backward", "-o", str(tmp_path / "n2.html"))
+    assert code == 2 and "player" in err
+
+
+@needs_dot
+def test_graph_precision_sets_significant_digits_and_small_grads_stay_visible(tmp_path, capsys):
+    code, out, _ = run(capsys, "graph", "tanh(x)", "x=10", "-o", "-")
+    texts = [t.text for t in ET.fromstring(out).iter("{http://www.w3.org/2000/svg}text")]
+    assert "grad 8.245e-09" in texts  # the vanishing gradient of tanh, not 0.0000
+    code, out, _ = run(capsys, "graph", "tanh(x)", "x=10", "--precision", "7", "-o", "-")
+    texts = [t.text for t in ET.fromstring(out).iter("{http://www.w3.org/2000/svg}text")]
+    assert "grad 8.244615e-09" in texts
+    assert run(capsys, "graph", "x", "x=1", "--precision", "0", "-o", "-")[0] == 2
+
+
+@needs_dot
+def test_graph_draws_a_number_exponent_as_part_of_its_op_and_constants_without_grad(capsys):
+    code, out, _ = run(capsys, "graph", "x**2 + 3*x", "x=2", "-o", "-")
+    texts = [t.text for t in ET.fromstring(out).iter("{http://www.w3.org/2000/svg}text")]
+    assert "**2" in texts and "2.0" not in texts  # the exponent is inside its op
+    assert "3.0" in texts  # the constant 3: its value only
+    assert [t for t in texts if t.startswith("grad ")] == ["grad 7.0"] + ["grad 1.0"] * 3

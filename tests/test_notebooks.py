@@ -114,3 +114,16 @@ def test_notebook_runs_top_to_bottom(path: Path, tmp_path: Path) -> None:
     build.execute(nb, cwd=tmp_path, timeout=CELL_TIMEOUT)  # raises CellExecutionError
     code = [cell for cell in nb.cells if cell.cell_type == "code"]
     assert all(cell.execution_count is not None for cell in code)
+    if any("viz.player(" in cell.source for cell in code):
+        assert any(
+            'class="agl-player"' in output.get("data", {}).get("text/html", "")
+            for cell in code
+            for output in cell.outputs
+        ), f"{path.name}: a viz.player(...) cell shows no player"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_every_notebook_that_draws_a_graph_shows_a_player(path: Path) -> None:
+    sources = "\n".join(c.source for c in _read(path).cells if c.cell_type == "code")
+    if "viz.draw_dot(" in sources:
+        assert "viz.player(" in sources, f"{path.name} draws a graph but shows no player"

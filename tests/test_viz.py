@@ -6,6 +6,7 @@ rendering is tested in test_viz_render.py.
 
 from __future__ import annotations
 
+import math
 import os
 import re
 import subprocess
@@ -14,12 +15,14 @@ from pathlib import Path
 
 import graphviz
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from viz_graphs import mlp_graph
 
 import viz
 from autograd_lite import Value, topological_order
 from viz.groups import assign_groups, label_group
-from viz.style import grad_fill, is_parameter, kind
+from viz.style import grad_fill, is_parameter, kind, number
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -43,7 +46,8 @@ def node_lines(source: str) -> dict[str, str]:
 
 
 def value_label(source: str, name: str) -> str:
-    return re.search(r'label="([^"]*)"', node_lines(source)[name]).group(1)
+    m = re.search(r'label=(?:"([^"]*)"|([^" \]]+))', node_lines(source)[name])
+    return m.group(1) if m.group(1) is not None else m.group(2)
 
 
 def clusters_of(source: str) -> dict[str, list[str]]:
@@ -81,8 +85,11 @@ def test_draw_dot_returns_a_digraph_with_one_box_per_value_and_one_node_per_op()
     assert len(ops) == sum(1 for v in order if v.parents)
     for i, v in enumerate(order):
         label = value_label(graph.source, f"v{i}")
-        assert f"data {v.data:.4f}" in label
-        assert f"grad {v.grad:.4f}" in label
+        if v.is_constant:  # its value only: a constant has no gradient
+            assert label == number(v.data)
+            continue
+        assert f"data {number(v.data)}" in label
+        assert f"grad {number(v.grad)}" in label
         if v.label:
             assert label.startswith(v.label)
 
@@ -95,7 +102,9 @@ def test_op_nodes_show_the_symbols_of_the_op_table():
         re.search(r"label=(\S+)", attrs).group(1).strip('"')
         for attrs in node_lines(source).values()
     }
-    assert {"exp", "log", "σ", "relu", "max", "+", "*", "-", "/", "**"} <= labels
+    assert {"exp", "log", "σ", "relu", "max", "+", "*", "-", "/", "**2"} <= labels
+    z = x ** Value(2.0, label="k")  # a Value exponent is an operand like any other
+    assert 'label="**"' in viz.draw_dot(z).source
 
 
 def test_operands_of_ordered_ops_are_labelled_a_and_b():
@@ -110,7 +119,7 @@ def test_show_grad_false_hides_grad_and_colour():
     y, _ = neuron()
     source = viz.draw_dot(y, show_grad=False).source
     assert "grad " not in source
-    assert "data 0.5000" in source
+    assert "data 0.5" in source
     assert set(re.findall(r'fillcolor="(#[0-9a-f]{6})"', source)) <= {"#ffffff", "#eeeeee"}
 
 
@@ -130,7 +139,7 @@ def test_labels_are_shown_literally():
     x = Value(1.0, label='<b>"quoted" back\\slash')
     y = x * 2.0
     source = viz.draw_dot(y).source
-    assert r'label="<b>\"quoted\" back\\slash\ndata 1.0000' in source
+    assert r'label="<b>\"quoted\" back\\slash\ndata 1.0' in source
 
 
 # ---- kinds and colours ----------------------------------------------------------------------
@@ -184,7 +193,7 @@ def test_huge_and_nonfinite_numbers_are_readable():
     y = x * 2.0
     y.grad = float("inf")
     source = viz.draw_dot(y).source
-    assert "data 2.0000e+300" in source
+    assert "data 2e+300" in source
     assert "grad inf" in source
 
 
@@ -268,10 +277,14 @@ def test_number_backward_numbers_boxes_in_reverse_topological_order():
     steps = {}
     for i, v in enumerate(order):
         m = re.match(r"#(\d+)", value_label(source, f"v{i}"))
+        if v.is_constant:  # no gradient, no step
+            assert m is None
+            continue
         steps[v] = int(m.group(1))
     assert steps[y] == 1
-    assert [steps[v] for v in reversed(order)] == list(range(1, len(order) + 1))
-    assert value_label(source, "v0").startswith(f"#{len(order)} x")
+    graded = [v for v in reversed(order) if not v.is_constant]
+    assert [steps[v] for v in graded] == list(range(1, len(graded) + 1))
+    assert value_label(source, "v0").startswith(f"#{len(graded)} x")
     assert "#k" in source  # explained in the legend
     assert "#1" not in viz.draw_dot(y).source
 
@@ -361,7 +374,7 @@ def test_collapse_draws_one_node_per_neuron():
     assert len(groups) == 6
     for name in ("L0.N0", "L1.N1", "L2.N0"):
         assert f'label="{name}\\n' in source
-    assert "3 params · 5 ops" in source  # a layer-0 neuron: w0, w1, b; 2 mul, 2 add, tanh
+    assert "3 params\\n5 ops" in source  # a layer-0 neuron: w0, w1, b; 2 mul, 2 add, tanh
     # merged edges: each layer-1 neuron reads each layer-0 neuron once
     name_of = {value_label(source, n).split("\\n")[0]: n for n in groups}
     for i in range(3):
@@ -414,3 +427,49 @@ def test_nn_mlp_collapses_to_one_node_per_neuron():
     for p in model.parameters():
         assert groups[p] == label_group(p.label)
     assert out in groups and loss.parents[0] not in groups  # out − 1.0 is the loss's
+
+
+# ---- honest numbers and constants ------------------------------------------------------------
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.floats(1.0, 10.0, exclude_max=True),
+    st.integers(-300, 300),
+    st.sampled_from([-1.0, 1.0]),
+    st.integers(1, 6),
+)
+def test_no_label_of_a_nonzero_number_reads_as_zero(mantissa, exponent, sign, precision):
+    data = sign * mantissa * 10.0**exponent
+    if data == 0 or not math.isfinite(data):
+        return
+    x = Value(data, label="x")
+    y = x * x.tanh()
+    y.grad = data  # a nonzero grad of the same magnitude, drawn as is
+    x.grad = -data
+    source = viz.draw_dot(y, precision=precision).source
+    numbers = re.findall(r"(?:data|grad) (\S+?)(?:\\n|\")", source)
+    assert len(numbers) == 6
+    for text in numbers:
+        if text not in ("0.0", "-0.0"):
+            assert float(text) != 0.0
+    assert f"data {number(data, precision)}" in source
+    assert f"grad {number(-data, precision)}" in source
+
+
+def test_constants_are_drawn_small_with_their_value_only():
+    x = Value(2.0, label="x")
+    y = x**2 + 3 * x
+    y.backward()
+    order = topological_order(y)
+    source = viz.draw_dot(y).source
+    lines = node_lines(source)
+    constants = [i for i, v in enumerate(order) if v.is_constant]
+    assert len(constants) == 2
+    two, three = constants  # the exponent 2 is drawn inside its op, not as a box
+    assert f"v{two}" not in lines and 'label="**2"' in source
+    assert value_label(source, f"v{three}") == "3.0" and "fontsize=9" in lines[f"v{three}"]
+    assert source.count("grad ") == sum(1 for v in order if not v.is_constant)
+    # A Value the user made keeps data and grad, with or without a label.
+    z = Value(3.0) * x
+    assert "grad " in value_label(viz.draw_dot(z).source, "v0")

@@ -31,6 +31,7 @@ from typing import TYPE_CHECKING, Any
 
 from .dot import DEFAULT_MAX_EDGES, DEFAULT_MAX_NODES, draw_dot
 from .drawing import DotNotFoundError, Drawing
+from .player import Player, player
 from .render import FORMATS, atomic_write, output_format, render_bytes, save, to_svg
 
 __all__ = [
@@ -39,9 +40,11 @@ __all__ = [
     "FORMATS",
     "DotNotFoundError",
     "Drawing",
+    "Player",
     "atomic_write",
     "draw_dot",
     "output_format",
+    "player",
     "plot_decision_boundary",
     "plot_loss",
     "render_bytes",

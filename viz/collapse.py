@@ -35,6 +35,34 @@ class _Group:
     last: int = 0  # topological index of the last member: backward reaches it first
 
 
+def fold(
+    order: Sequence[Value], root: Value
+) -> tuple[dict[Value, str], dict[str, _Group], list[_Group | int]]:
+    """Each Value's group, the groups by name, and the boxes to draw in topological order.
+
+    A box is a group (drawn ``g0``, ``g1``, ... in order of first appearance)
+    or the topological index of an ungrouped Value (drawn ``v<i>``); constant
+    exponents, drawn inside their op, get no box.
+    """
+    groups = assign_groups(order, root)
+    folded: dict[str, _Group] = {}
+    boxes: list[_Group | int] = []
+    hidden = style.folded_exponents(order)
+    for i, v in enumerate(order):
+        if v in hidden:
+            continue
+        name = groups.get(v)
+        if name is None:
+            boxes.append(i)
+            continue
+        if name not in folded:
+            folded[name] = _Group(name, f"g{len(folded)}")
+            boxes.append(folded[name])
+        folded[name].members.append(v)
+        folded[name].last = i
+    return groups, folded, boxes
+
+
 def draw_collapsed(
     graph: Drawing,
     root: Value,
@@ -46,24 +74,13 @@ def draw_collapsed(
     max_edges: int | None = None,
     group: bool,
     legend: bool,
+    precision: int = style.DEFAULT_PRECISION,
 ) -> None:
     """Add the collapsed picture of ``order`` to ``graph`` (see the module docstring)."""
     # Neurons of adjacent layers are fully connected: merge parallel edge runs, spread ranks.
     graph.graph_attr.update(concentrate="true", ranksep="0.8")
-    groups = assign_groups(order, root)
-    folded: dict[str, _Group] = {}
-    # Each drawn box: a group, or the topological index of an ungrouped Value.
-    boxes: list[_Group | int] = []
-    for i, v in enumerate(order):
-        name = groups.get(v)
-        if name is None:
-            boxes.append(i)
-            continue
-        if name not in folded:
-            folded[name] = _Group(name, f"g{len(folded)}")
-            boxes.append(folded[name])
-        folded[name].members.append(v)
-        folded[name].last = i
+    groups, folded, boxes = fold(order, root)
+    hidden = style.folded_exponents(order)
     if max_nodes is not None and len(boxes) > max_nodes:
         raise ValueError(
             f"draw_dot: even collapsed, the graph has {len(boxes)} nodes, more than "
@@ -73,9 +90,23 @@ def draw_collapsed(
     outputs = _group_outputs(order, groups, root)
     magnitude = {g.name: _group_magnitude(g) for g in folded.values()}
     largest = style.largest_magnitude(
-        [*magnitude.values(), *(order[b].grad for b in boxes if isinstance(b, int))]
+        [
+            *magnitude.values(),
+            *(
+                order[b].grad
+                for b in boxes
+                if isinstance(b, int) and not style.is_constant(order[b])
+            ),
+        ]
     )
-    ranks = sorted((b.last if isinstance(b, _Group) else b for b in boxes), reverse=True)
+    ranks = sorted(
+        (
+            b.last if isinstance(b, _Group) else b
+            for b in boxes
+            if isinstance(b, _Group) or not style.is_constant(order[b])
+        ),
+        reverse=True,
+    )
     step_of = {rank: k + 1 for k, rank in enumerate(ranks)} if number_backward else {}
 
     nodes: list[tuple[Node, str | None]] = []
@@ -89,6 +120,7 @@ def draw_collapsed(
                 show_grad=show_grad,
                 fill=style.grad_fill(magnitude[b.name], largest) if show_grad else "#ffffff",
                 step=step_of.get(b.last),
+                precision=precision,
             )
             nodes.append(((b.node, label, attrs), b.name))
             continue
@@ -96,13 +128,19 @@ def draw_collapsed(
         node_kind = style.kind(v, root)
         kinds.add(node_kind)
         label, attrs = style.value_node(
-            v, node_kind, show_grad=show_grad, largest=largest, step=step_of.get(b)
+            v,
+            node_kind,
+            show_grad=show_grad,
+            largest=largest,
+            step=step_of.get(b),
+            precision=precision,
         )
         nodes.append(((f"v{b}", label, attrs), None))
         if v.parents:
-            label, attrs = style.op_node(v)
+            label, attrs = style.op_node(v, precision)
             nodes.append(((f"op{b}", label, attrs), None))
     add_clustered(graph, nodes, clusters=group)
+    _keep_neuron_order(graph, list(folded.values()))
 
     index = {v: i for i, v in enumerate(order)}
 
@@ -118,6 +156,8 @@ def draw_collapsed(
         grouped = v in groups
         head = box_of(v) if grouped else f"op{i}"
         for position, p in enumerate(v.parents):
+            if p in hidden:
+                continue
             tail = box_of(p)
             if tail != head:
                 key = (tail, head, None if grouped else style.operand_label(v, position))
@@ -143,9 +183,39 @@ def draw_collapsed(
                 number_backward=number_backward,
                 kinds=kinds,
                 ordered=any(operand for _, _, operand in edges),
+                precision=precision,
             ),
             labelloc="b",
         )
+
+
+def _neuron_key(name: str) -> tuple[str, int, str]:
+    """``'L0.N12'`` -> ``('L0', 12, '')``: sorts neurons by number, not as text."""
+    layer, _, neuron = name.rpartition(".")
+    digits = neuron.lstrip("N")
+    return (layer, int(digits), "") if digits.isdecimal() else (layer, -1, neuron)
+
+
+def _keep_neuron_order(graph: Drawing, groups: list[_Group]) -> None:
+    """Draw each layer's neurons in one rank, in order (L0.N0 above or left of L0.N1 ...).
+
+    Graphviz orders a rank to cross few edges, which shuffles the neurons of a
+    fully connected layer; an invisible chain of edges inside the rank fixes
+    their order.
+    """
+    layers: dict[str, list[_Group]] = {}
+    for g in groups:
+        layer, _, _ = g.name.rpartition(".")
+        if layer:
+            layers.setdefault(layer, []).append(g)
+    for members in layers.values():
+        if len(members) < 2:
+            continue
+        members.sort(key=lambda g: _neuron_key(g.name))
+        with graph.subgraph() as rank:
+            rank.attr(rank="same")
+            for a, b in zip(members, members[1:]):
+                rank.edge(a.node, b.node, style="invis")
 
 
 def _group_outputs(
@@ -170,16 +240,22 @@ def _group_magnitude(g: _Group) -> float:
 
 
 def _group_node(
-    g: _Group, outputs: list[Value], *, show_grad: bool, fill: str, step: int | None
+    g: _Group,
+    outputs: list[Value],
+    *,
+    show_grad: bool,
+    fill: str,
+    step: int | None,
+    precision: int = style.DEFAULT_PRECISION,
 ) -> tuple[str, dict[str, str]]:
     params = sum(1 for v in g.members if style.is_parameter(v))
     ops = sum(1 for v in g.members if v.parents)
     head = f"#{step} {g.name}" if step else g.name
-    lines = [head, f"{params} params · {ops} ops"]
+    lines = [head, f"{params} params", f"{ops} ops"]  # narrow: a wide layer stays readable
     if len(outputs) == 1:
-        lines.append(f"out {style.number(outputs[0].data)}")
+        lines.append(f"out {style.number(outputs[0].data, precision)}")
         if show_grad:
-            lines.append(f"grad {style.number(outputs[0].grad)}")
+            lines.append(f"grad {style.number(outputs[0].grad, precision)}")
     elif outputs:
         lines.append(f"{len(outputs)} outputs")
     return style.text(lines), style.node_attrs("group", fill)

@@ -33,6 +33,7 @@ def draw_dot(
     group: bool = False,
     collapse: bool = False,
     legend: bool = True,
+    precision: int = style.DEFAULT_PRECISION,
 ) -> Drawing:
     """Draw the graph that computed ``root``; the result renders inline in Jupyter.
 
@@ -50,7 +51,8 @@ def draw_dot(
       their number from the nodes'; without ``collapse`` each Value brings at
       most three edges, so ``max_nodes`` bounds them.)
     - ``number_backward``: prefix boxes with ``#k``, the order in which
-      ``backward`` visits them (reverse topological order: the output is #1).
+      ``backward`` visits them (reverse topological order: the output is #1;
+      constants, which get no gradient, are not counted).
     - ``group``: draw each neuron (label prefix such as ``L0.N3``) in a
       cluster inside a cluster for its layer; unlabelled values join a
       neuron as :mod:`viz.groups` explains.
@@ -58,6 +60,12 @@ def draw_dot(
       neurons merged (labelled ``×k`` for k underlying edges); see
       :mod:`viz.collapse`. ``max_nodes`` then limits the nodes drawn.
     - ``legend``: explain colours and borders in a line under the picture.
+    - ``precision``: significant digits of the numbers (a nonzero never
+      reads as zero: ``8.245e-09``).
+
+    A constant (a leaf the engine made from a number, ``v.is_constant``) is
+    drawn small, with its value only: it has no gradient. A constant exponent
+    is drawn inside its op: ``**2``.
 
     Edges into ``-``, ``/`` and ``**`` are labelled ``a`` and ``b``: the op
     computes ``a - b``, ``a / b``, ``a ** b``.
@@ -69,6 +77,8 @@ def draw_dot(
             not isinstance(limit, int) or isinstance(limit, bool) or limit < 1
         ):
             raise ValueError(f"draw_dot: {name} must be a positive int or None, got {limit!r}")
+    if not isinstance(precision, int) or isinstance(precision, bool) or precision < 1:
+        raise ValueError(f"draw_dot: precision must be a positive int, got {precision!r}")
     order = topological_order(root)
     graph = new_drawing(rankdir)
     if collapse:
@@ -82,6 +92,7 @@ def draw_dot(
             number_backward=number_backward,
             group=group,
             legend=legend,
+            precision=precision,
         )
         return graph
     if max_nodes is not None and len(order) > max_nodes:
@@ -92,24 +103,32 @@ def draw_dot(
         )
     index = {v: i for i, v in enumerate(order)}
     groups = assign_groups(order, root) if group else {}
-    largest = style.largest_magnitude(v.grad for v in order)
+    largest = style.largest_magnitude(v.grad for v in order if not style.is_constant(v))
+    hidden = style.folded_exponents(order)
+    # Backward's order (reverse topological), counting the Values that get a gradient.
+    graded = [v for v in reversed(order) if not style.is_constant(v)] if number_backward else []
+    steps = {v: k for k, v in enumerate(graded, start=1)}
     nodes: list[tuple[Node, str | None]] = []
     kinds = set()
     for i, v in enumerate(order):
+        if v in hidden:
+            continue
         node_kind = style.kind(v, root)
         kinds.add(node_kind)
-        step = len(order) - i if number_backward else None
+        step = steps.get(v)
         label, attrs = style.value_node(
-            v, node_kind, show_grad=show_grad, largest=largest, step=step
+            v, node_kind, show_grad=show_grad, largest=largest, step=step, precision=precision
         )
         nodes.append(((f"v{i}", label, attrs), groups.get(v)))
         if v.parents:
-            label, attrs = style.op_node(v)
+            label, attrs = style.op_node(v, precision)
             nodes.append(((f"op{i}", label, attrs), groups.get(v)))
     add_clustered(graph, nodes, clusters=group)
     ordered = False
     for i, v in enumerate(order):
         for position, p in enumerate(v.parents):
+            if p in hidden:
+                continue
             operand = style.operand_label(v, position)
             ordered = ordered or operand is not None
             graph.edge(f"v{index[p]}", f"op{i}", operand)
@@ -123,6 +142,7 @@ def draw_dot(
                 number_backward=number_backward,
                 kinds=kinds,
                 ordered=ordered,
+                precision=precision,
             ),
             labelloc="b",
         )

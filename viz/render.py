@@ -17,7 +17,14 @@ from autograd_lite.files import atomic_write
 from .dot import draw_dot
 
 # File suffix -> Graphviz output format.
-FORMATS = {".svg": "svg", ".png": "png", ".pdf": "pdf", ".dot": "dot", ".gv": "dot"}
+FORMATS = {
+    ".svg": "svg",
+    ".png": "png",
+    ".pdf": "pdf",
+    ".dot": "dot",
+    ".gv": "dot",
+    ".html": "html",  # the step-through player (viz.player)
+}
 
 
 def output_format(path: str | os.PathLike[str], formats: dict[str, str] = FORMATS) -> str:
@@ -37,9 +44,19 @@ def output_format(path: str | os.PathLike[str], formats: dict[str, str] = FORMAT
 
 
 def render_bytes(root: Value, fmt: str, **options: Any) -> bytes:
-    """The drawing of ``root`` (``draw_dot`` options) as bytes in ``fmt``: svg, png, pdf or dot."""
+    """The drawing of ``root`` as bytes in ``fmt``: svg, png, pdf, dot or html.
+
+    ``html`` is the step-through player (``viz.player``'s options); the
+    others take ``draw_dot``'s options.
+    """
     if fmt not in set(FORMATS.values()):
-        raise ValueError(f"viz.render_bytes: unknown format {fmt!r}; use svg, png, pdf or dot")
+        raise ValueError(
+            f"viz.render_bytes: unknown format {fmt!r}; use svg, png, pdf, dot or html"
+        )
+    if fmt == "html":
+        from .player import player  # the player draws with this module's helpers
+
+        return player(root, **options).html().encode("utf-8")
     graph = draw_dot(root, **options)
     if fmt == "dot":
         return graph.source.encode("utf-8")
@@ -55,9 +72,10 @@ def save(root: Value, path: str | os.PathLike[str], **options: Any) -> Path:
     """Write the drawing of ``root`` to ``path``; the suffix picks the format.
 
     ``.svg``, ``.png``, ``.pdf`` (these need Graphviz's ``dot``) or ``.dot``
-    (DOT text). Takes ``draw_dot``'s options. The file is written atomically:
-    a reader sees the old file or the complete new one, and nothing is left
-    behind on error. Returns the path.
+    (DOT text) take ``draw_dot``'s options; ``.html`` writes the step-through
+    player of the forward and backward pass (``viz.player``'s options). The
+    file is written atomically: a reader sees the old file or the complete new
+    one, and nothing is left behind on error. Returns the path.
     """
     data = render_bytes(root, output_format(path), **options)
     atomic_write(path, data)

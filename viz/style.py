@@ -6,10 +6,18 @@ Kinds of Value (the rule, in order):
 - **parameter**: a leaf whose label ends in ``.w`` or ``.b``, optionally
   followed by digits, as ``nn`` labels them (``L0.N3.w1``, ``L0.N3.b``)
   (green border);
-- **input**: any other labelled leaf (``x``) (blue border);
-- **constant**: an unlabelled leaf, such as the ``2.0`` of ``x * 2.0``
-  (small, grey, dashed);
+- **constant**: a leaf the engine made from a plain number
+  (``Value.is_constant``), such as the ``2.0`` of ``x * 2.0``: small, grey,
+  dashed, its value only and no gradient (the engine does not differentiate
+  with respect to it). A constant exponent is not drawn at all: it is part of
+  its op, drawn ``**2``;
+- **input**: any other leaf (``x``, or a ``Value(3.0)`` without a label)
+  (blue border);
 - **result**: the result of an operation (thin rounded border).
+
+Numbers are printed in significant digits (4 unless ``precision`` says
+otherwise), so a nonzero number never reads as zero: ``8.245e-09``, not
+``0.0000`` (:func:`autograd_lite.explain.number`).
 
 Fill colour shows the gradient: white for ``grad == 0``, deepening to orange
 as ``|grad|`` approaches the largest ``|grad|`` in the picture (the intensity
@@ -26,6 +34,8 @@ from collections.abc import Iterable
 import graphviz
 
 from autograd_lite import OPS, Value
+from autograd_lite.explain import is_constant
+from autograd_lite.explain import number as _number
 
 PARAMETER_LABEL = re.compile(r"\.[wb]\d*$")
 # Ops whose operands are not interchangeable: their edges are labelled a and b.
@@ -64,14 +74,35 @@ def kind(v: Value, root: Value) -> str:
         return "output"
     if v.parents:
         return "result"
+    if is_constant(v):
+        return "constant"
     if is_parameter(v):
         return "parameter"
-    return "input" if v.label else "constant"
+    return "input"
 
 
-def number(x: float) -> str:
-    """``%.4f``, switching to ``%.4e`` past 1e12 so huge values stay readable."""
-    return f"{x:.4f}" if not math.isfinite(x) or abs(x) < 1e12 else f"{x:.4e}"
+DEFAULT_PRECISION = 4
+
+
+def number(x: float, precision: int = DEFAULT_PRECISION) -> str:
+    """``x`` in ``precision`` significant digits: ``0.5``, ``8.245e-09``, ``1e+300``, ``3.0``.
+
+    A nonzero number never reads as zero, whatever its magnitude.
+    """
+    return _number(x, precision)
+
+
+def folded_exponents(order: Iterable[Value]) -> set[Value]:
+    """The constant exponents of ``**`` nodes: drawn inside their op (``**2``), not as boxes."""
+    folded: set[Value] = set()
+    other_uses: set[Value] = set()
+    for v in order:
+        for position, p in enumerate(v.parents):
+            if v.op == "pow" and position == 1 and is_constant(p):
+                folded.add(p)
+            else:
+                other_uses.add(p)
+    return folded - other_uses
 
 
 def largest_magnitude(xs: Iterable[float]) -> float:
@@ -125,14 +156,22 @@ def node_attrs(node_kind: str, fill: str) -> dict[str, str]:
 
 
 def value_node(
-    v: Value, node_kind: str, *, show_grad: bool, largest: float, step: int | None
+    v: Value,
+    node_kind: str,
+    *,
+    show_grad: bool,
+    largest: float,
+    step: int | None,
+    precision: int = DEFAULT_PRECISION,
 ) -> tuple[str, dict[str, str]]:
-    """Label and attributes of the box of one Value: label, data, grad."""
+    """Label and attributes of the box of one Value: label, data, grad (a constant: its value)."""
+    if node_kind == "constant":
+        return text([number(v.data, precision)]), node_attrs(node_kind, "#ffffff")
     head = " ".join(part for part in (f"#{step}" if step else "", v.label) if part)
     lines = [head] if head else []
-    lines.append(f"data {number(v.data)}")
+    lines.append(f"data {number(v.data, precision)}")
     if show_grad:
-        lines.append(f"grad {number(v.grad)}")
+        lines.append(f"grad {number(v.grad, precision)}")
     fill = grad_fill(abs(v.grad), largest) if show_grad else "#ffffff"
     return text(lines), node_attrs(node_kind, fill)
 
@@ -143,7 +182,16 @@ def op_symbol(op: str) -> str:
     return entry.symbol if entry is not None else op
 
 
-def op_node(v: Value) -> tuple[str, dict[str, str]]:
+def op_label(v: Value, precision: int = DEFAULT_PRECISION) -> str:
+    """The op's symbol; ``**2`` for a power whose exponent is a constant."""
+    if v.op == "pow" and is_constant(v.parents[1]):
+        k = v.parents[1].data
+        exponent = str(int(k)) if k.is_integer() and abs(k) < 1e15 else number(k, precision)
+        return f"**{exponent}"
+    return op_symbol(v.op)
+
+
+def op_node(v: Value, precision: int = DEFAULT_PRECISION) -> tuple[str, dict[str, str]]:
     """Label and attributes of the small node of the operation that made ``v``."""
     attrs = {
         "shape": "ellipse",
@@ -155,11 +203,13 @@ def op_node(v: Value) -> tuple[str, dict[str, str]]:
         "height": "0.3",
         "tooltip": escape(v.op),
     }
-    return text([op_symbol(v.op)]), attrs
+    return text([op_label(v, precision)]), attrs
 
 
 def operand_label(v: Value, position: int) -> str | None:
     """'a'/'b' on the edges into ops whose operand order matters (a − b, a / b, a ** b)."""
+    if v.op == "pow" and is_constant(v.parents[1]):
+        return None  # the exponent is drawn inside the op: one edge, nothing to tell apart
     if v.op in ORDERED_OPS and len(v.parents) == 2:
         return "ab"[position]
     return None
@@ -172,13 +222,14 @@ def legend(
     number_backward: bool,
     kinds: Iterable[str],
     ordered: bool = False,
+    precision: int = DEFAULT_PRECISION,
 ) -> str:
     """An HTML-like graph label that explains borders, fill and step numbers."""
     names = {
         "output": "output",
         "parameter": "parameter (.w .b)",
         "input": "input",
-        "constant": "constant",
+        "constant": "constant (no grad)",
         "result": "op result",
         "group": "neuron (collapsed)",
     }
@@ -188,7 +239,7 @@ def legend(
     ]
     notes_row = []
     if show_grad:
-        scale = html.escape(number(largest))
+        scale = html.escape(number(largest, precision))
         notes_row.append(f'<TD BORDER="0">fill: |grad| / max |grad| (max {scale})</TD>')
         for t in (0.0, 0.25, 0.5, 0.75, 1.0):
             notes_row.append(f'<TD BGCOLOR="{grad_fill(t, 1.0)}">{t:g}</TD>')

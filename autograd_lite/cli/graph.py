@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from .common import CommandError, Subparsers, write_stdout
+from .common import CommandError, Subparsers, positive_int, write_stdout
 
 
 def cmd_graph(args: argparse.Namespace) -> int:
@@ -41,11 +41,15 @@ def cmd_graph(args: argparse.Namespace) -> int:
             f"cannot draw {args.expression!r} at these values: backward gives an infinite "
             f"or NaN gradient ({reason})"
         ) from None
-    options = {
-        "rankdir": args.rankdir,
-        "show_grad": not args.no_grad,
-        "number_backward": args.number_backward,
-    }
+    options = {"rankdir": args.rankdir, "precision": args.precision}
+    if fmt == "html":
+        if args.no_grad or args.number_backward:
+            raise CommandError(
+                "--no-grad and --number-backward draw a still picture; "
+                "the .html player shows the gradients step by step"
+            )
+    else:
+        options.update(show_grad=not args.no_grad, number_backward=args.number_backward)
     try:
         data = viz.render_bytes(root, fmt, **options)
     except viz.DotNotFoundError as e:
@@ -89,7 +93,8 @@ def register(sub: Subparsers) -> None:
         formatter_class=argparse.RawDescriptionHelpFormatter,
         description=(
             "Build EXPR from Values (one per NAME, labelled with it), run backward and\n"
-            "draw the graph with each node's data and grad.\n\n"
+            "draw the graph with each node's data and grad. A FILE.html is a player that\n"
+            "steps through the forward and backward pass (open it in any browser).\n\n"
             "EXPR may use numbers, names, + - * / **, parentheses and the functions\n"
             "exp log tanh sigmoid relu and max(a, b). Nothing else is accepted, and\n"
             "nothing is evaluated by Python."
@@ -97,6 +102,7 @@ def register(sub: Subparsers) -> None:
         epilog=(
             "example:\n"
             "  autograd-lite graph 'tanh(x*w + b)' x=0.5 w=-3 b=2 -o neuron.svg\n"
+            "  autograd-lite graph 'tanh(x*w + b)' x=0.5 w=-3 b=2 -o neuron.html\n"
             "  autograd-lite graph '-x**2' x=3 -o - > square.svg"
         ),
     )
@@ -110,7 +116,10 @@ def register(sub: Subparsers) -> None:
         "--output",
         metavar="FILE",
         required=True,
-        help="where to draw: .svg .png .pdf or .dot (format from the suffix); - for SVG on stdout",
+        help=(
+            "where to draw: .svg .png .pdf .dot, or .html for the step-through player "
+            "(format from the suffix); - for SVG on stdout"
+        ),
     )
     graph.add_argument(
         "--rankdir",
@@ -123,5 +132,12 @@ def register(sub: Subparsers) -> None:
         "--number-backward",
         action="store_true",
         help="number the nodes in the order backward visits them",
+    )
+    graph.add_argument(
+        "--precision",
+        type=positive_int,
+        default=4,
+        metavar="N",
+        help="significant digits of the numbers (default 4; a nonzero never reads as 0)",
     )
     graph.set_defaults(func=cmd_graph)

@@ -47,7 +47,7 @@ DEMO = {
 }
 
 # The files that demo and train write into --out.
-OUTPUTS = ("decision_boundary.png", "loss.png", "neuron_graph.svg", "model.json")
+OUTPUTS = ("decision_boundary.png", "loss.png", "neuron_graph.svg", "backprop.html", "model.json")
 
 # Beyond each option's own limit (common.MAX_*), a run's cost: points × parameters × epochs
 # (each point visits each weight once forward and once backward per epoch; the demo's
@@ -258,6 +258,7 @@ def _write_outputs(
         "decision_boundary.png": lambda path: plot_decision_boundary(model, X, y, path),
         "loss.png": lambda path: plot_loss(history, path, final=final),
         "neuron_graph.svg": lambda path: viz.save(neuron, path),
+        "backprop.html": lambda path: save_backprop(model, X, y, path),
         "model.json": lambda path: nn.save(model, path),
     }
     notes = {"neuron_graph.svg": f": {about_neuron}"}
@@ -345,6 +346,24 @@ def neuron_example() -> Any:
     o.label = "o"
     o.backward()
     return o
+
+
+def save_backprop(model: Any, X: Any, y: Any, path: Path) -> None:
+    """Write the player (``viz.player``) of the first sample's loss through ``model`` to ``path``.
+
+    One box per neuron, top to bottom, when the graph is too big to read in full.
+    """
+    import nn
+    import viz
+
+    from ..value import Value, topological_order
+
+    loss = nn.softmax_cross_entropy(
+        model([Value(float(v), label=f"x{i}") for i, v in enumerate(X[0])]), int(y[0])
+    )
+    loss.label = "L"
+    big = len(topological_order(loss)) > viz.DEFAULT_MAX_NODES
+    viz.save(loss, path, collapse=big, rankdir="TB" if big else "LR")
 
 
 def register(sub: Subparsers) -> None:

@@ -19,7 +19,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 import viz
-from autograd_lite import OPS, Value, gradcheck, jacobian, numerical_jacobian
+from autograd_lite import OPS, Value, explain, gradcheck, jacobian, numerical_jacobian
 
 plt.rcParams.update({"figure.dpi": 80, "figure.figsize": (9, 3)})
 
@@ -136,6 +136,32 @@ assert max_error < 1e-12
 
 # %%
 viz.draw_dot(Lv, number_backward=True)
+
+# %% [markdown]
+# The numbers `1.0` and `2` are *constants*: the engine made them from plain
+# numbers, so they have no gradient, and the exponent is drawn inside its op, `**2`.
+#
+# A picture of the end result hides the order of events. `viz.player` shows them:
+# press ▶ (or click the picture, then use ← → space Home End) to watch the forward
+# pass compute each value, then the backward pass visit the nodes in exactly the
+# order above, one `+=` at a time. A gradient reads "—" until backward reaches it.
+# The panel writes each step of the chain rule out with numbers; clicking a node
+# shows how its gradient was built. (Where scripts don't run, as on GitHub, you see
+# the finished picture.) `viz.save(Lv, "backprop.html")` writes the same player to a
+# file that any browser opens.
+
+# %%
+viz.player(Lv)
+
+# %% [markdown]
+# The text of a node's ledger comes from `explain`: $\partial L/\partial w$ as the sum,
+# over the uses of $w$, of local derivative × upstream gradient, with every number.
+# Its total is what `backward` put in `wv.grad`, to the last bit.
+
+# %%
+ledger = explain(Lv, wv)
+print(ledger)
+assert ledger.splitlines()[-1] == f"∂L/∂w = {wv.grad!r}"
 
 # %% [markdown]
 # ## When a value is used twice, gradients add

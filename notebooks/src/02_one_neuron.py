@@ -94,6 +94,13 @@ assert max_error < 1e-12
 viz.draw_dot(J)
 
 # %% [markdown]
+# Step through the same graph: the backward pass reaches `z` with $a - y$, and the
+# `+` and `*` nodes hand it on (add distributes, mul swaps).
+
+# %%
+viz.player(J)
+
+# %% [markdown]
 # `nn.Neuron(2, "sigmoid")` builds the same graph for us, and
 # `nn.binary_cross_entropy` the same loss. With the same weights we must get the
 # same gradients:

@@ -289,6 +289,14 @@ assert np.max(np.abs(np.array([zi.grad for zi in z]) - (a - [1, 0, 0]))) < 1e-12
 viz.draw_dot(L)
 
 # %% [markdown]
+# In the player, watch each logit's gradient being summed from its two uses (the
+# shifted logit inside the log-sum-exp, and the target's term), and the `max` nodes
+# route a gradient of (nearly) zero.
+
+# %%
+viz.player(L)
+
+# %% [markdown]
 # ## What we have
 #
 # - The softmax Jacobian has two cases, $a_i(1 - a_i)$ on the diagonal and

@@ -256,6 +256,8 @@ assert error < 1e-12
 # `collapse=True`, each neuron becomes one box (its parameters, its number of
 # operations, its output and the output's gradient), and the parallel edges between
 # layers are merged. The softmax cross-entropy at the end stays drawn in full.
+# `rankdir="TB"` draws it top to bottom, one row per layer (neurons in order), so
+# it fits the width of a laptop screen.
 
 # %%
 inputs = [Value(v, label=f"x{i}") for i, v in enumerate(x)]
@@ -263,7 +265,15 @@ L_point = nn.softmax_cross_entropy(point_model(inputs), target)
 L_point.label = "L"
 point_model.zero_grad()
 L_point.backward()
-viz.draw_dot(L_point, collapse=True)
+viz.draw_dot(L_point, collapse=True, rankdir="TB")
+
+# %% [markdown]
+# The player of the same picture steps through backward one neuron at a time: each
+# step shows the gradient arriving at the neuron's output, its parameters' gradients,
+# and what it sends back to the layer before (a sum being built at every fork).
+
+# %%
+viz.player(L_point, collapse=True, rankdir="TB")
 
 # %% [markdown]
 # ## Training on spirals

@@ -74,6 +74,13 @@ dt.label = "d tanh/dx"
 viz.draw_dot(dt, show_grad=False)
 
 # %% [markdown]
+# The player runs `backward` through *this* graph: the gradient it brings back to
+# `x` is the second derivative, $-2\tanh x\,(1 - \tanh^2 x)$.
+
+# %%
+viz.player(dt)
+
+# %% [markdown]
 # ## Second derivatives of the activations
 #
 # Differentiating the first derivatives of lesson 1 once more:

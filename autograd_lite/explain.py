@@ -1,0 +1,233 @@
+"""``explain``: one gradient written out as the chain rule, with its numbers.
+
+The gradient of an output L with respect to a node v collects one term per use
+of v: each child c that took v as an operand contributes its local derivative
+times the gradient that reached c,
+
+    ∂L/∂v = Σ_c (∂c/∂v) · ∂L/∂c,
+
+which is exactly what ``backward`` adds into ``v.grad``, one ``+=`` per term,
+in reverse topological order. :func:`explain` prints those terms, each with
+the derivative rule of its op (:data:`RULES`, one line per op of the op table)
+and its numbers, and the total.
+
+:data:`RULES` also names the *pattern* each op makes of the gradient that flows
+through it (add distributes, mul swaps, max routes, relu gates, tanh scales
+...): viz's player shows the same texts while it steps through ``backward``.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Callable
+from typing import NamedTuple
+
+from .ops import OPS
+from .value import Value, topological_order
+
+
+class Rule(NamedTuple):
+    """How to read one op's local derivatives: the result written with the
+    operands a (and b), one derivative formula per operand, and the pattern."""
+
+    expression: str
+    derivatives: tuple[str, ...]
+    pattern: str
+
+
+# One entry per op of the op table (tests check that every op has one). {a} and {b} stand
+# for the operands' names (a constant's value), so a rule reads ∂(x·w)/∂x = w.
+RULES: dict[str, Rule] = {
+    "add": Rule("{a} + {b}", ("1", "1"), "add distributes: each operand gets the gradient as is"),
+    "sub": Rule("{a} − {b}", ("1", "−1"), "sub distributes: the first gets it, the second −1×"),
+    "neg": Rule("−{a}", ("−1",), "neg flips the sign of the gradient"),
+    "mul": Rule("{a}·{b}", ("{b}", "{a}"), "mul swaps: each operand's gradient is the other × it"),
+    "div": Rule("{a}/{b}", ("1/{b}", "−{a}/{b}²"), "div scales by 1/b for a and by −a/b² for b"),
+    "pow": Rule("{a}**{b}", ("{b}·{a}**({b} − 1)", "0"), "pow scales by its derivative k·aᵏ⁻¹"),
+    "powv": Rule(
+        "{a}**{b}", ("{b}·{a}**({b} − 1)", "{a}**{b}·ln {a}"), "pow scales by its partials"
+    ),
+    "exp": Rule("exp({a})", ("exp({a})",), "exp scales by its derivative, its own output"),
+    "log": Rule("ln({a})", ("1/{a}",), "log scales by its derivative 1/a"),
+    "tanh": Rule("tanh({a})", ("1 − tanh²({a})",), "tanh scales by its derivative 1 − out²"),
+    "sigmoid": Rule(
+        "σ({a})", ("σ({a})·(1 − σ({a}))",), "sigmoid scales by its derivative out·(1 − out)"
+    ),
+    "relu": Rule(
+        "relu({a})", ("1 if {a} > 0 else 0",), "relu gates: the gradient passes only where a > 0"
+    ),
+    "max": Rule(
+        "max({a}, {b})",
+        ("1 if {a} > {b}, ½ at a tie, else 0", "1 if {b} > {a}, ½ at a tie, else 0"),
+        "max routes: the whole gradient goes to the larger operand",
+    ),
+    "abs": Rule("|{a}|", ("sign({a})",), "abs passes the gradient times the sign of a (0 at 0)"),
+    "sin": Rule("sin({a})", ("cos({a})",), "sin scales by its derivative cos a"),
+    "cos": Rule("cos({a})", ("−sin({a})",), "cos scales by its derivative −sin a"),
+    "sqrt": Rule("√{a}", ("1/(2√{a})",), "sqrt scales by its derivative 1/(2√a)"),
+}
+
+
+def number(x: float, precision: int | None = None) -> str:
+    """``x`` in ``precision`` significant digits (``repr`` when None); a nonzero never reads 0.
+
+    ``number(8.245e-9, 4) == '8.245e-09'``, ``number(3.0, 4) == '3.0'``,
+    ``number(0.1 + 0.2) == '0.30000000000000004'``.
+    """
+    if precision is None or not math.isfinite(x):
+        return repr(float(x))
+    if not isinstance(precision, int) or isinstance(precision, bool) or precision < 1:
+        raise ValueError(f"precision must be a positive int or None, got {precision!r}")
+    text = f"{x:.{precision}g}"
+    # Read as a float, as Python prints one: 3 -> 3.0 (but 1e+20 stays as it is).
+    return text if any(c in text for c in ".en") else text + ".0"
+
+
+def local_derivatives(v: Value) -> tuple[float, ...]:
+    """``∂v/∂p`` for each parent p of ``v``, from the op table's rule, as floats."""
+    if not v.parents:
+        return ()
+    rule = OPS[v.op].rule(v.data, *(p.data for p in v.parents))
+    return tuple(float(d) for d in rule)
+
+
+def contribution(local: float, upstream: float) -> float:
+    """``local · upstream``, except that a zero local derivative adds exactly 0 (even × inf)."""
+    return 0.0 if local == 0 else local * upstream
+
+
+def gradients(output: Value, order: list[Value] | None = None) -> dict[Value, float]:
+    """∂output/∂v for every v of the graph: ``backward``'s loop, on a dict instead of ``.grad``."""
+    order = topological_order(output) if order is None else order
+    grads = dict.fromkeys(order, 0.0)
+    grads[output] = 1.0
+    for v in reversed(order):
+        g = grads[v]
+        for p, d in zip(v.parents, local_derivatives(v)):
+            grads[p] += contribution(d, g)
+    return grads
+
+
+def names(order: list[Value]) -> dict[Value, str]:
+    """Each node's label, or ``v<i>`` (its place in topological order, as the drawings name it)."""
+    return {v: v.label or f"v{i}" for i, v in enumerate(order)}
+
+
+def operand_names(v: Value, name: dict[Value, str], fmt: Callable[[float], str]) -> dict:
+    """``{'a': ..., 'b': ...}``: the names of ``v``'s operands; a constant is its value."""
+    return {key: fmt(p.data) if is_constant(p) else name[p] for key, p in zip("ab", v.parents)}
+
+
+def written(v: Value, name: dict[Value, str], fmt: Callable[[float], str]) -> str:
+    """``v``'s op applied to its operands' names: ``x·w``, ``tanh(n)``, ``x**2.0``."""
+    rule = RULES.get(v.op)
+    if rule is None:
+        return f"{v.op}({', '.join(operand_names(v, name, fmt).values())})"
+    return rule.expression.format(**operand_names(v, name, fmt))
+
+
+def rule_text(
+    v: Value, position: int, local: float, name: dict[Value, str], fmt: Callable[[float], str]
+) -> str:
+    """``∂(a·b)/∂a = b = 3.0``: the rule for operand ``position`` of ``v``, then its value."""
+    operands = operand_names(v, name, fmt)
+    wrt = operands["ab"[position]]
+    rule = RULES.get(v.op)
+    if rule is None:
+        return f"∂{v.op}/∂{wrt} = {fmt(local)}"
+    formula = rule.derivatives[position].format(**operands)
+    expression = written(v, name, fmt)
+    if not _CALL.fullmatch(expression):  # ∂tanh(n)/∂n, but ∂(x·w)/∂x
+        expression = f"({expression})"
+    text = f"∂{expression}/∂{wrt} = {formula}"
+    try:
+        plain = float(formula.replace("−", "-")) == local  # "1", "−1": the number already
+    except ValueError:
+        plain = False
+    return text if plain else f"{text} = {fmt(local)}"
+
+
+_CALL = re.compile(r"\w+\([^()]*\)|σ\([^()]*\)|\|[^|]*\|")
+
+
+def is_constant(v: Value) -> bool:
+    """A leaf the engine made from a plain number (the 2 of ``x**2``)."""
+    return bool(getattr(v, "is_constant", False))
+
+
+def explain(output: Value, node: Value, *, precision: int | None = None) -> str:
+    """∂output/∂node written as Σ over node's children of (local derivative) × (upstream grad).
+
+    One line per use of ``node`` (a child that uses it twice, as ``a·a``, gives
+    two), in the order ``backward`` adds them, each with its op's rule and
+    numbers; the last line is the total, which equals ``node.grad`` after
+    ``output.backward()``. Numbers are printed in full (``repr``) unless
+    ``precision`` (significant digits) is given.
+    """
+    if not isinstance(output, Value) or not isinstance(node, Value):
+        raise TypeError(
+            "explain: output and node must be Values, got "
+            f"{type(output).__name__} and {type(node).__name__}"
+        )
+    order = topological_order(output)
+    if node not in set(order):
+        raise ValueError(
+            f"explain: {node!r} is not in the graph of {output!r}: output does not depend on it"
+        )
+
+    return ledger(analyse(output, order), node, precision)
+
+
+class Graph(NamedTuple):
+    """What every ledger of one output needs, computed once: order, names, gradients, uses."""
+
+    output: Value
+    order: list[Value]
+    name: dict[Value, str]
+    grads: dict[Value, float]
+    # Each node's uses (child, operand position, local derivative), in backward's order.
+    uses: dict[Value, list[tuple[Value, int, float]]]
+
+
+def analyse(output: Value, order: list[Value] | None = None) -> Graph:
+    """The :class:`Graph` of ``output``: one pass for the gradients, one for the uses."""
+    order = topological_order(output) if order is None else order
+    uses: dict[Value, list[tuple[Value, int, float]]] = {v: [] for v in order}
+    for child in reversed(order):
+        for position, (p, local) in enumerate(zip(child.parents, local_derivatives(child))):
+            uses[p].append((child, position, local))
+    return Graph(output, order, names(order), gradients(output, order), uses)
+
+
+def ledger(graph: Graph, node: Value, precision: int | None = None) -> str:
+    """The text of :func:`explain` for ``node`` of an already analysed ``graph``."""
+
+    def fmt(x: float) -> str:
+        return number(x, precision)
+
+    output, name, grads = graph.output, graph.name, graph.grads
+    out, v = name[output], name[node]
+    head = f"∂{out}/∂{v}"
+    if node is output:
+        return f"{head} = 1.0 (the output: backward starts from ∂{out}/∂{out} = 1)"
+    if is_constant(node):
+        note = " (a constant the engine made from a number: it gets no gradient)"
+    else:
+        note = ""
+    lines = [f"{head} = Σ over the uses of {v}: ∂child/∂{v} · ∂{out}/∂child{note}"]
+    total = 0.0
+    terms = []
+    for child, position, local in graph.uses[node]:
+        upstream = grads[child]
+        term = contribution(local, upstream)
+        total += term
+        terms.append(term)
+        rule = rule_text(child, position, local, name, fmt)
+        lines.append(
+            f"  {name[child]} = {written(child, name, fmt)}: {rule}; "
+            f"× ∂{out}/∂{name[child]} = {fmt(upstream)} → {fmt(term)}"
+        )
+    sums = " + ".join(fmt(t) for t in terms) if len(terms) > 1 else ""
+    lines.append(f"{head} = {sums + ' = ' if sums else ''}{fmt(total)}")
+    return "\n".join(lines)

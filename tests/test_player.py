@@ -1,0 +1,283 @@
+"""viz.player in a real browser: headless Chromium opens a saved player from file://.
+
+For each graph (a neuron, a fork ``b = a*a + a``, a softmax cross-entropy, a
+collapsed MLP) the tests check what a person sees: no console error and no
+network request; no gradient before the backward pass; every gradient at the
+end equals the engine's ``.grad`` in the same format; the highlighted nodes
+follow ``backward``'s order; the slider and the keyboard reach the same
+states; clicking a node shows its ledger (``autograd_lite.explain``).
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import shutil
+
+import pytest
+from browser import chromium
+from viz_graphs import mlp_graph
+
+import nn
+import viz
+from autograd_lite import Value, explain, topological_order
+from viz.collapse import fold
+from viz.style import number
+
+pytestmark = pytest.mark.skipif(shutil.which("dot") is None, reason="Graphviz dot is missing")
+
+
+def neuron() -> Value:
+    x1, x2 = Value(2.0, label="x1"), Value(0.0, label="x2")
+    w1, w2 = Value(-3.0, label="w1"), Value(1.0, label="w2")
+    b = Value(6.881373587019543, label="b")
+    o = (x1 * w1 + x2 * w2 + b).tanh()
+    o.label = "o"
+    o.backward()
+    return o
+
+
+def fork() -> Value:
+    a = Value(3.0, label="a")
+    b = a * a + a
+    b.label = "b"
+    b.backward()
+    return b
+
+
+def softmax_ce() -> Value:
+    z = [Value(v, label=f"z{i}") for i, v in enumerate((1.5, -0.3, 0.8))]
+    loss = nn.softmax_cross_entropy(z, 2)
+    loss.label = "L"
+    loss.backward()
+    return loss
+
+
+GRAPHS = {"neuron": (neuron, {}), "fork": (fork, {}), "softmax_ce": (softmax_ce, {})}
+GRAPHS["collapsed_mlp"] = (lambda: mlp_graph((2, 3, 3, 1)), {"collapse": True})
+
+STATE = """
+var root = document.querySelector('.agl-player');
+var grads = {};
+root.querySelectorAll('g.node').forEach(function (g) {
+  g.querySelectorAll('text').forEach(function (t) {
+    if (t.textContent.indexOf('grad ') === 0)
+      grads[g.querySelector('title').textContent] = t.textContent;
+  });
+});
+return {step: Number(root.dataset.step), current: root.dataset.current, grads: grads,
+        panel: root.querySelector('.agl-panel').textContent,
+        ledger: root.querySelector('.agl-ledger').textContent};
+"""
+
+
+@pytest.fixture(scope="module")
+def browser():
+    with chromium() as driver:
+        yield driver
+
+
+@pytest.fixture(params=list(GRAPHS), scope="module")
+def opened(request, browser, tmp_path_factory):
+    build, options = GRAPHS[request.param]
+    root = build()
+    path = viz.player(root, **options).save(tmp_path_factory.mktemp("player") / "p.html")
+    browser.get_log("performance")  # forget the earlier pages' events
+    browser.get_log("browser")
+    browser.get(path.as_uri())
+    data = json.loads(
+        browser.execute_script("return document.querySelector('script.agl-data').textContent")
+    )
+    return browser, root, options, data, path
+
+
+def state(driver) -> dict:
+    return driver.execute_script(STATE)
+
+
+def key(driver, name: str) -> None:
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.common.keys import Keys
+
+    driver.find_element(By.CSS_SELECTOR, ".agl-player").send_keys(getattr(Keys, name))
+
+
+def slide(driver, step: int) -> None:
+    driver.execute_script(
+        "var s = document.querySelector('.agl-slider'); s.value = arguments[0];"
+        "s.dispatchEvent(new Event('input'));",
+        step,
+    )
+
+
+def test_no_console_error_and_no_network_request(opened):
+    driver, _, _, _, path = opened
+    key(driver, "END")
+    errors = [e for e in driver.get_log("browser") if e["level"] in ("SEVERE", "WARNING")]
+    assert errors == []
+    urls = []
+    for entry in driver.get_log("performance"):
+        message = json.loads(entry["message"])["message"]
+        params = message.get("params", {})
+        # Chromium's own pages (chrome://...) log here too: keep what our page asked for.
+        if (
+            message["method"] == "Network.requestWillBeSent"
+            and params.get("documentURL") == path.as_uri()
+        ):
+            urls.append(params["request"]["url"])
+    assert urls == [path.as_uri()], urls
+
+
+def test_no_gradient_is_shown_before_the_backward_pass(opened):
+    driver, _, _, data, _ = opened
+    for step in (0, len(data["forward"])):
+        slide(driver, step)
+        shown = state(driver)["grads"]
+        assert shown and set(shown.values()) == {"grad —"}, shown
+
+
+def expected_grads(root: Value, options: dict) -> dict[str, str]:
+    """Box name -> the engine's .grad formatted as the picture formats it."""
+    order = topological_order(root)
+    if not options.get("collapse"):
+        return {f"v{i}": f"grad {number(v.grad)}" for i, v in enumerate(order) if not v.is_constant}
+    from viz.collapse import _group_outputs
+
+    groups, folded, boxes = fold(order, root)
+    outputs = _group_outputs(order, groups, root)
+    found = {}
+    for b in boxes:
+        if isinstance(b, int):
+            if not order[b].is_constant:
+                found[f"v{b}"] = f"grad {number(order[b].grad)}"
+        elif len(outputs.get(b.name, [])) == 1:
+            found[b.node] = f"grad {number(outputs[b.name][0].grad)}"
+    return found
+
+
+def test_at_the_end_every_gradient_is_the_engines(opened):
+    driver, root, options, _, _ = opened
+    key(driver, "END")
+    assert state(driver)["grads"] == expected_grads(root, options)
+
+
+def backward_boxes(root: Value, options: dict) -> list[str]:
+    order = topological_order(root)
+    if not options.get("collapse"):
+        return [f"v{i}" for i, v in reversed(list(enumerate(order))) if not v.is_constant]
+    _, _, boxes = fold(order, root)
+    keyed = [
+        (b.last, b.node) if not isinstance(b, int) else (b, f"v{b}")
+        for b in boxes
+        if not isinstance(b, int) or not order[b].is_constant
+    ]
+    return [name for _, name in sorted(keyed, reverse=True)]
+
+
+def test_highlighted_nodes_follow_backwards_order_and_slider_matches_keys(opened):
+    driver, root, options, data, _ = opened
+    forward = len(data["forward"])
+    slide(driver, forward)
+    seen, states = [], {}
+    for _ in data["backward"]:
+        key(driver, "ARROW_RIGHT")
+        now = state(driver)
+        seen.append(now["current"])
+        states[now["step"]] = now
+    assert seen == backward_boxes(root, options)
+    key(driver, "ARROW_RIGHT")  # past the end: stays
+    assert state(driver)["step"] == forward + len(data["backward"])
+    for step, expected in states.items():
+        slide(driver, step)
+        assert state(driver) == expected
+    key(driver, "HOME")
+    assert state(driver)["step"] == 0
+    key(driver, "ARROW_RIGHT")
+    key(driver, "ARROW_LEFT")
+    assert state(driver)["step"] == 0
+
+
+def test_space_plays_and_pauses(opened):
+    driver, _, _, _, _ = opened
+    key(driver, "HOME")
+    key(driver, "SPACE")
+    driver.implicitly_wait(0)
+    import time
+
+    time.sleep(1.6)
+    key(driver, "SPACE")
+    step = state(driver)["step"]
+    assert step >= 1
+    time.sleep(1.0)
+    assert state(driver)["step"] == step
+
+
+def test_clicking_a_node_shows_its_ledger(opened):
+    from selenium.webdriver.common.by import By
+
+    driver, root, options, _, _ = opened
+    order = topological_order(root)
+    leaf = next(  # an input: its own box even in a collapsed picture
+        i for i, v in enumerate(order) if not v.parents and v.label.startswith(("x", "a", "z"))
+    )
+    key(driver, "HOME")
+    target = driver.find_element(By.XPATH, f"//*[name()='g'][*[name()='title']='v{leaf}']")
+    key(driver, "END")
+    target.click()
+    assert state(driver)["ledger"] == explain(root, order[leaf], precision=4)
+
+
+# ---- the page itself (no browser needed) -----------------------------------------------------
+
+
+def test_the_page_is_one_self_contained_file(tmp_path):
+    root = neuron()
+    p = viz.player(root)
+    page = p.html()
+    assert page.startswith("<!DOCTYPE html>") and page.rstrip().endswith("</html>")
+    from importlib import resources
+
+    for name in ("player.js", "player.css"):
+        text = resources.files("viz").joinpath(name).read_text(encoding="utf-8")
+        assert text in page  # inlined, not linked
+    assert "href=" not in page and " src=" not in page and "@import" not in page
+    assert "https://" not in page and "http://" not in page.replace("http://www.w3.org", "")
+    fragment = p._repr_html_()
+    assert fragment.startswith('<div class="agl-player"') and "<html" not in fragment
+    saved = p.save(tmp_path / "n.html")
+    assert saved.read_text(encoding="utf-8") == page == viz.player(root).html()  # reproducible
+    assert [f.name for f in tmp_path.iterdir()] == ["n.html"]
+
+
+def test_the_static_picture_is_the_finished_backward_pass_without_touching_the_values():
+    x, w = Value(0.5, label="x"), Value(-3.0, label="w")
+    y = (x * w).tanh()  # backward not called: the player computes the gradients itself
+    p = viz.player(y)
+    assert f"grad {number(w.data * (1 - y.data**2))}" in html.unescape(p.svg)
+    assert (x.grad, w.grad, y.grad, y.label) == (0.0, 0.0, 0.0, "")
+
+
+def test_the_panel_names_the_pattern_and_writes_the_chain_rule_with_numbers():
+    root = neuron()
+    texts = "\n".join(step["text"] for step in viz.player(root).data["backward"])
+    for pattern in ("add distributes", "mul swaps", "tanh scales by its derivative"):
+        assert pattern in texts
+    assert "∂(x1·w1)/∂x1 = w1 = -3.0; × 0.5 = -1.5; x1.grad — → -1.5" in texts
+
+
+def test_a_collapsed_mlp_steps_neuron_by_neuron():
+    root = mlp_graph((2, 3, 3, 1))
+    data = viz.player(root, collapse=True).data
+    neurons = [s["node"] for s in data["backward"] if s["node"].startswith("g")]
+    assert len(neurons) == len(set(neurons)) == 7
+    assert all("neuron L" in s["text"] for s in data["backward"] if s["node"].startswith("g"))
+
+
+def test_options_are_checked():
+    root = mlp_graph((2, 16, 16, 1))
+    with pytest.raises(ValueError, match="max_nodes"):
+        viz.player(root)
+    with pytest.raises(ValueError, match="precision"):
+        viz.player(neuron(), precision=0)
+    with pytest.raises(TypeError, match="Value"):
+        viz.player(1.0)

@@ -1,0 +1,215 @@
+/* autograd-lite player: steps through the forward and backward pass of a graph.
+ *
+ * The page holds Graphviz's SVG of the finished graph (every data and grad) and,
+ * in <script class="agl-data">, the timeline that viz/player.py computed:
+ *   forward[i]  = {show: [node names that appear], text}
+ *   backward[i] = {node, to: [parents' node names], grads: {node name: grad text}, text,
+ *                  built: heading of the node's ledger, shown under the text}
+ *   ledger      = {node name: how its gradient was built}
+ * The state at step s (0 .. forward.length + backward.length) is replayed from
+ * step 0, so stepping back is as simple as stepping forward. No network, no library.
+ */
+(function () {
+  "use strict";
+  var BLANK = "\u2014";
+  var LEGEND = "Click a node to see how its gradient is built. Borders: red output, " +
+    "green parameter, blue input, grey dashed constant (no gradient). Once a gradient " +
+    "is final, the fill deepens to orange with |grad| / max |grad|.";
+
+  function setup(root) {
+    root.setAttribute("data-ready", "1");
+    var data = JSON.parse(root.querySelector("script.agl-data").textContent);
+    var svg = root.querySelector(".agl-stage svg");
+    var nodes = {}, gradText = {}, shapes = {};
+    svg.querySelectorAll("g.node").forEach(function (g) {
+      var name = g.querySelector("title").textContent;
+      nodes[name] = g;
+      g.querySelectorAll("text").forEach(function (t) {
+        if (t.textContent.indexOf("grad ") === 0) gradText[name] = t;
+      });
+      // The fill shows |grad|: keep the finished colour for when the gradient is final.
+      shapes[name] = Array.prototype.map.call(g.querySelectorAll("polygon, path, ellipse"),
+        function (el) { return [el, el.getAttribute("fill")]; });
+      g.addEventListener("click", function (event) {
+        event.stopPropagation();
+        selected = name;
+        render();
+        root.focus();
+      });
+    });
+    var edges = Array.prototype.map.call(svg.querySelectorAll("g.edge"), function (g) {
+      var ends = g.querySelector("title").textContent.split("->");
+      return [g, ends[0], ends[1]];
+    });
+    // Shrink a wide picture to fit, but not below 60% of its size: past that, scroll.
+    var natural = svg.width.baseVal.value;  // in px (Graphviz writes pt)
+    svg.style.maxWidth = "none";
+    svg.style.width = Math.max(Math.min(natural, root.clientWidth - 4), 0.6 * natural) + "px";
+    var stage = root.querySelector(".agl-stage");
+    var F = data.forward.length, B = data.backward.length, N = F + B;
+    var stepOf = {};  // node name -> backward step (1-based) that makes its gradient final
+    data.backward.forEach(function (s, i) { stepOf[s.node] = i + 1; });
+    var step = 0, timer = null, selected = null, speed = 1;
+
+    var bar = element("div", "agl-controls");
+    var buttons = {};
+    [["start", "\u00AB", "start (Home)"], ["back", "\u25C0", "step back (\u2190)"],
+     ["play", "\u25B6", "play / pause (space)"], ["fwd", "\u25B6|", "step forward (\u2192)"],
+     ["end", "\u00BB", "end (End)"]].forEach(function (b) {
+      var button = element("button", "agl-" + b[0], b[1]);
+      button.type = "button";
+      button.title = b[2];
+      button.setAttribute("aria-label", b[2]);
+      button.addEventListener("click", function () { act(b[0]); });
+      buttons[b[0]] = button;
+      bar.appendChild(button);
+    });
+    var slider = element("input", "agl-slider");
+    slider.type = "range";
+    slider.min = 0;
+    slider.max = N;
+    slider.setAttribute("aria-label", "step");
+    slider.addEventListener("input", function () { stop(); go(Number(slider.value)); });
+    bar.appendChild(slider);
+    var speeds = element("select", "agl-speed");
+    speeds.setAttribute("aria-label", "speed");
+    [0.5, 1, 2, 4].forEach(function (x) {
+      var option = element("option", "", x + "\u00D7");
+      option.value = x;
+      option.selected = x === 1;
+      speeds.appendChild(option);
+    });
+    speeds.addEventListener("change", function () {
+      speed = Number(speeds.value);
+      if (timer) { stop(); play(); }
+    });
+    bar.appendChild(speeds);
+    var counter = element("span", "agl-counter");
+    bar.appendChild(counter);
+    var panel = element("pre", "agl-panel");
+    var ledger = element("pre", "agl-ledger");
+    root.insertBefore(bar, root.querySelector(".agl-stage"));
+    root.appendChild(panel);
+    root.appendChild(ledger);
+
+    root.addEventListener("keydown", function (event) {
+      var keys = {ArrowRight: "fwd", ArrowLeft: "back", " ": "play", Home: "start", End: "end"};
+      var what = keys[event.key];
+      if (!what || event.target.tagName === "SELECT") return;
+      event.preventDefault();
+      act(what);
+    });
+
+    function element(tag, cls, text) {
+      var el = document.createElement(tag);
+      if (cls) el.className = cls;
+      if (text !== undefined) el.textContent = text;
+      return el;
+    }
+
+    function act(what) {
+      if (what === "play") { if (timer) stop(); else play(); return; }
+      stop();
+      if (what === "fwd") go(step + 1);
+      else if (what === "back") go(step - 1);
+      else if (what === "start") go(0);
+      else if (what === "end") go(N);
+    }
+
+    function play() {
+      if (step >= N) go(0);
+      timer = setInterval(function () {
+        if (step >= N) stop(); else go(step + 1);
+      }, 700 / speed);
+      buttons.play.textContent = "| |";
+    }
+
+    function stop() {
+      if (timer) clearInterval(timer);
+      timer = null;
+      buttons.play.textContent = "\u25B6";
+    }
+
+    function go(s) {
+      step = Math.max(0, Math.min(N, s));
+      render();
+    }
+
+    function render() {
+      var visible = {}, grads = {}, i, current = null, to = [], text;
+      for (i = 0; i < Math.min(step, F); i++) {
+        data.forward[i].show.forEach(function (n) { visible[n] = true; });
+      }
+      if (step > F) data.forward.forEach(function (f) {
+        f.show.forEach(function (n) { visible[n] = true; });
+      });
+      for (i = 0; i < step - F; i++) Object.assign(grads, data.backward[i].grads);
+      if (step === 0) {
+        text = "Press \u25B6 or \u2192: the forward pass computes each value, then the " +
+          "backward pass sends gradients back, one node at a time.";
+      } else if (step <= F) {
+        current = data.forward[step - 1].show;
+        current = current[current.length - 1];
+        text = "forward step " + step + " of " + F + "\n" + data.forward[step - 1].text;
+      } else {
+        current = data.backward[step - F - 1].node;
+        to = data.backward[step - F - 1].to;
+        var now = data.backward[step - F - 1];
+        text = now.text + (now.built ? "\n\n" + now.built + "\n" + data.ledger[now.node] : "");
+      }
+      Object.keys(nodes).forEach(function (name) {
+        var g = nodes[name];
+        g.classList.toggle("agl-hidden", !visible[name]);
+        g.classList.toggle("agl-current", name === current);
+        g.classList.toggle("agl-receiving", to.indexOf(name) >= 0);
+        g.classList.toggle("agl-selected", name === selected);
+        if (gradText[name]) {
+          gradText[name].textContent = "grad " + (name in grads ? grads[name] : BLANK);
+        }
+        var final = stepOf[name] !== undefined && step - F >= stepOf[name];
+        shapes[name].forEach(function (pair) {
+          if (pair[1] && pair[1] !== "none" && pair[1] !== "#eeeeee") {
+            pair[0].setAttribute("fill", final ? pair[1] : "#ffffff");
+          }
+        });
+      });
+      // In the full picture a parent's edge ends at the op node (op3 made v3).
+      var op = current !== null && current.charAt(0) === "v" ? "op" + current.slice(1) : null;
+      edges.forEach(function (e) {
+        e[0].classList.toggle("agl-hidden", !(visible[e[1]] && visible[e[2]]));
+        e[0].classList.toggle("agl-flow", step > F && to.indexOf(e[1]) >= 0 &&
+          (e[2] === current || e[2] === op));
+      });
+      panel.textContent = text;
+      ledger.textContent = selected === null ? LEGEND :
+        ledgerText(selected);
+      slider.value = step;
+      counter.textContent = "step " + step + " / " + N +
+        (step === 0 ? "" : step <= F ? " \u00B7 forward" : " \u00B7 backward");
+      if (current !== null && nodes[current]) reveal(nodes[current]);
+      root.setAttribute("data-step", String(step));
+      root.setAttribute("data-current", current === null ? "" : current);
+    }
+
+    function reveal(g) {  // scroll the stage (only the stage, never the page) to show g
+      var box = g.getBoundingClientRect(), view = stage.getBoundingClientRect();
+      if (box.left < view.left) stage.scrollLeft -= view.left - box.left + 20;
+      else if (box.right > view.right) stage.scrollLeft += box.right - view.right + 20;
+      if (box.top < view.top) stage.scrollTop -= view.top - box.top + 20;
+      else if (box.bottom > view.bottom) stage.scrollTop += box.bottom - view.bottom + 20;
+    }
+
+    function ledgerText(name) {
+      if (stepOf[name] === undefined) return name + ": a constant; it gets no gradient.";
+      if (step - F < stepOf[name]) {
+        return "The backward pass makes this gradient final at backward step " +
+          stepOf[name] + " (step " + (F + stepOf[name]) + "); not yet.";
+      }
+      return data.ledger[name];
+    }
+
+    render();
+  }
+
+  document.querySelectorAll(".agl-player:not([data-ready])").forEach(setup);
+})();

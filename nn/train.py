@@ -146,6 +146,8 @@ def _compiled_step(
     Targets become rows of Values: a class index (for a model with k > 1
     outputs) its one-hot row, a number a row of one, a list of probabilities itself.
     """
+    import numpy as np
+
     from autograd_lite import compile
 
     X = np.asarray(rows, dtype=np.float64)

@@ -23,6 +23,7 @@ import viz
 from autograd_lite import cli, topological_order
 from autograd_lite.cli import main
 from nn import derivations
+from viz.style import number
 
 ROOT = Path(__file__).resolve().parents[1]
 needs_dot = pytest.mark.skipif(shutil.which("dot") is None, reason="Graphviz 'dot' not installed")

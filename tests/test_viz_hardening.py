@@ -40,7 +40,7 @@ def test_unprintable_label_characters_are_drawn_escaped(label, shown):
 @pytest.mark.parametrize("label", ["a\x00b", "s\udcff", "\ud800\udfff"])
 def test_graphviz_renders_labels_with_nul_or_surrogates(label):
     svg = viz.to_svg(_labelled(label, "y"), group=True)
-    assert "data 2.0000" in svg and "data 6.0000" in svg
+    assert "data 2.0" in svg and "data 6.0" in svg
     assert viz.style.visible(label) in svg
 
 
@@ -66,12 +66,14 @@ def test_collapse_limits_edges_too():
     assert "18029 edges" in message and f"max_edges={viz.DEFAULT_MAX_EDGES}" in message
     assert "max_edges=None" in message
     source = viz.draw_dot(loss, collapse=True, max_edges=None).source  # built, not rendered
-    assert source.count("->") == 18029
+    edges = [line for line in source.splitlines() if "->" in line and "invis" not in line]
+    assert len(edges) == 18029  # drawn edges; invisible ones only keep neurons in order
 
 
 def test_a_collapsed_mlp_of_the_default_size_passes():
     source = viz.draw_dot(_mlp_loss([32, 32, 3]), collapse=True).source
-    assert source.count("->") <= viz.DEFAULT_MAX_EDGES
+    edges = [line for line in source.splitlines() if "->" in line and "invis" not in line]
+    assert len(edges) <= viz.DEFAULT_MAX_EDGES
 
 
 @pytest.mark.parametrize("bad", [0, -1, 1.5, True, "10"])

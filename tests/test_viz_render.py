@@ -96,7 +96,7 @@ def test_save_dot_needs_no_graphviz_and_matches_source(tmp_path):
 
 @pytest.mark.parametrize("name", ["graph.txt", "graph", "graph.svg.bak", "graph.jpeg"])
 def test_save_refuses_an_unknown_suffix(tmp_path, name):
-    with pytest.raises(ValueError, match=r"\.svg, \.png, \.pdf, \.dot or \.gv"):
+    with pytest.raises(ValueError, match=r"\.svg, \.png, \.pdf, \.dot, \.gv or \.html"):
         viz.save(expression(), tmp_path / name)
     assert list(tmp_path.iterdir()) == []
 

@@ -30,7 +30,7 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 from .dot import DEFAULT_MAX_EDGES, DEFAULT_MAX_NODES, draw_dot
-from .drawing import DotNotFoundError, Drawing
+from .drawing import DotNotFoundError, Drawing, GraphTooLargeError
 from .player import Player, player
 from .render import FORMATS, atomic_write, output_format, render_bytes, save, to_svg
 
@@ -40,6 +40,7 @@ __all__ = [
     "FORMATS",
     "DotNotFoundError",
     "Drawing",
+    "GraphTooLargeError",
     "Player",
     "atomic_write",
     "draw_dot",

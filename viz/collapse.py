@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from autograd_lite import Value
 
 from . import style
-from .drawing import Drawing
+from .drawing import Drawing, GraphTooLargeError
 from .groups import Node, add_clustered, assign_groups
 
 
@@ -82,7 +82,7 @@ def draw_collapsed(
     groups, folded, boxes = fold(order, root)
     hidden = style.folded_exponents(order)
     if max_nodes is not None and len(boxes) > max_nodes:
-        raise ValueError(
+        raise GraphTooLargeError(
             f"draw_dot: even collapsed, the graph has {len(boxes)} nodes, more than "
             f"max_nodes={max_nodes}. Draw it anyway with max_nodes=None (or a larger max_nodes)."
         )
@@ -165,7 +165,7 @@ def draw_collapsed(
         if not grouped:
             edges[f"op{i}", f"v{i}", None] = 1
     if max_edges is not None and len(edges) > max_edges:
-        raise ValueError(
+        raise GraphTooLargeError(
             f"draw_dot: even collapsed, the graph has {len(edges)} edges, more than "
             f"max_edges={max_edges} (Graphviz would take minutes to lay them out). "
             "Draw it anyway with max_edges=None (or a larger max_edges)."

@@ -13,7 +13,7 @@ from autograd_lite import Value, topological_order
 
 from . import style
 from .collapse import draw_collapsed
-from .drawing import Drawing, new_drawing
+from .drawing import Drawing, GraphTooLargeError, new_drawing
 from .groups import Node, add_clustered, assign_groups
 
 DEFAULT_MAX_NODES = 500
@@ -96,7 +96,7 @@ def draw_dot(
         )
         return graph
     if max_nodes is not None and len(order) > max_nodes:
-        raise ValueError(
+        raise GraphTooLargeError(
             f"draw_dot: the graph has {len(order)} Values, more than max_nodes={max_nodes}. "
             "Draw it anyway with draw_dot(root, max_nodes=None) (or a larger max_nodes), "
             "or one node per neuron with draw_dot(root, collapse=True)."

@@ -20,6 +20,13 @@ INSTALL_HINT = (
 )
 
 
+class GraphTooLargeError(ValueError):
+    """The graph has more nodes or edges than a drawing's ``max_nodes``/``max_edges`` allow.
+
+    A ValueError whose message says how many there are and how to draw it anyway.
+    """
+
+
 class DotNotFoundError(graphviz.ExecutableNotFound):
     """Graphviz's ``dot`` program is not on PATH, so nothing can be rendered.
 

@@ -275,6 +275,9 @@ def _write_outputs(
             except viz.DotNotFoundError as e:
                 print(f"autograd-lite: warning: skipped {path}: {e}", file=sys.stderr)
                 continue
+            except viz.GraphTooLargeError as e:  # backprop.html of a wide network
+                print(f"skipped {path}: the network is too big to lay out ({e})")
+                continue
             except OSError as e:
                 raise CommandError(f"cannot write {path}: {e.strerror or e}") from None
             except ValueError as e:  # e.g. nn.save's "a weight is not finite"
@@ -318,7 +321,8 @@ def trained_neuron(model: Any, X: Any) -> tuple[Any, str]:
     out = neuron(x)
     out.label = f"{trained.name} ({trained.activation})"
     out.backward()
-    point = ", ".join(f"{v.data:.3f}" for v in x)
+    shown = [f"{v.data:.3f}" for v in x[:4]]
+    point = ", ".join(shown if len(x) <= 4 else [*shown, f"… {len(x)} inputs in all"])
     return out, (
         f"the trained model's first hidden neuron {trained.name} ({trained.activation}) "
         f"on training point {index}{why}, x = ({point})"

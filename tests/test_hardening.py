@@ -360,3 +360,15 @@ def test_asyncio_tasks_each_have_their_own_modes() -> None:
     log = asyncio.run(main())
     assert sorted(set(log)) == ["anomaly caught", "eval leaf", "train ok"]
     assert (Value(1.0) * 2.0).parents
+
+
+def test_the_expression_parser_knows_abs_sin_cos_sqrt() -> None:
+    from autograd_lite.expr import parse_expression
+
+    root = parse_expression("abs(x) + sin(x) * cos(x) + sqrt(x * x + 1)", {"x": -0.5})
+    root.backward()
+    x = next(v for v in al.topological_order(root) if v.label == "x")
+    # d/dx = sign(x) + cos(2x) + x/√(x² + 1)
+    expected = -1.0 + math.cos(-1.0) + -0.5 / math.sqrt(1.25)
+    assert x.grad == pytest.approx(expected, rel=1e-12)
+    assert {"abs", "sin", "cos", "sqrt"} <= {v.op for v in al.topological_order(root)}

@@ -224,23 +224,36 @@ def vector_ops() -> dict[str, VectorOp]:
             finite = finite & np.isfinite(x)
         return np.isinf(out) & finite
 
+    def power(x: Any, k: Any) -> Any:  # x^k, with 0^k = +inf for k < 0 (the op table's pole)
+        return np.where((x == 0) & (k < 0), inf, x**k)
+
     def pow_rule(out: Any, x: Any, k: Any) -> tuple[Any, Any]:
-        p = x ** (k - 1.0)
-        d = k * p
-        d = np.where(np.isinf(p) & np.isfinite(x), k * (out / x), d)  # x^(k−1) overflows
-        d = np.where((x == 0) & (k < 1), inf, d)  # the slope of x^k at 0 for 0 < k < 1
+        p = power(x, k - 1.0)
+        d = np.where(np.isinf(p) & np.isfinite(x) & (x != 0), k * out / x, k * p)  # overflow
         return np.where(k == 0, 0.0, d), 0.0
 
     def pow_bad(out: Any, x: Any, k: Any) -> Any:
         return ((x < 0) & (k != np.floor(k))) | ((x == 0) & (k < 0)) | overflow(out, x, k)
+
+    def powv_rule(out: Any, x: Any, y: Any) -> tuple[Any, Any]:
+        # Base 0 (y ≥ 0): d/dx = y·0^(y−1) (0 at y = 0), d/dy = 0, as the op table.
+        zero = x == 0
+        dx = np.where(zero, np.where(y == 0, 0.0, y * power(x, y - 1.0)), y * out / x)
+        return dx, np.where(zero, 0.0, out * np.log(x))
 
     def sigmoid(x: Any) -> Any:  # the two branches of the op table, through e = exp(−|x|)
         e = np.exp(-np.abs(x))
         return np.where(x >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
 
     def max_rule(out: Any, x: Any, y: Any) -> tuple[Any, Any]:
-        dx = np.where(x > y, 1.0, np.where(x < y, 0.0, 0.5))
-        return dx, 1.0 - dx
+        # 1 to the larger side, ½ each at a tie, 1 to both with a NaN
+        tie_or_nan = np.where(x == y, 0.5, 1.0)
+        return np.where(x > y, 1.0, np.where(x < y, 0.0, tie_or_nan)), np.where(
+            x > y, 0.0, np.where(x < y, 1.0, tie_or_nan)
+        )
+
+    def sign(x: Any) -> Any:  # 1, −1, and 0 at 0 and for NaN
+        return np.where(x > 0, 1.0, np.where(x < 0, -1.0, 0.0))
 
     table = {
         "add": VectorOp(np.add, lambda out, x, y: (1.0, 1.0)),
@@ -251,17 +264,25 @@ def vector_ops() -> dict[str, VectorOp]:
         "pow": VectorOp(np.power, pow_rule, pow_bad),
         "powv": VectorOp(
             np.power,
-            lambda out, x, y: (y * out / x, out * np.log(x)),
-            lambda out, x, y: (x <= 0) | overflow(out, x, y),
+            powv_rule,
+            lambda out, x, y: (x < 0) | ((x == 0) & (y < 0)) | overflow(out, x, y),
         ),
         "exp": VectorOp(np.exp, lambda out, x: (out,), overflow),
         "log": VectorOp(np.log, lambda out, x: (1.0 / x,), lambda out, x: x <= 0),
         "tanh": VectorOp(np.tanh, lambda out, x: (1.0 - out * out,)),
         "sigmoid": VectorOp(sigmoid, lambda out, x: (out * (1.0 - out),)),
         "relu": VectorOp(
-            lambda x: np.where(x > 0, x, 0.0), lambda out, x: (np.where(x > 0, 1.0, 0.0),)
+            lambda x: np.where(x <= 0, 0.0, x), lambda out, x: (np.where(x <= 0, 0.0, 1.0),)
         ),
-        "max": VectorOp(lambda x, y: np.where(x >= y, x, y), max_rule),
+        "max": VectorOp(lambda x, y: np.where((x < y) | (y != y), y, x), max_rule),
+        "abs": VectorOp(np.abs, lambda out, x: (sign(x),)),
+        "sin": VectorOp(np.sin, lambda out, x: (np.cos(x),), lambda out, x: np.isinf(x)),
+        "cos": VectorOp(np.cos, lambda out, x: (-np.sin(x),), lambda out, x: np.isinf(x)),
+        "sqrt": VectorOp(
+            np.sqrt,
+            lambda out, x: (np.where(out == 0, inf, 0.5 / out),),
+            lambda out, x: x < 0,
+        ),
     }
     _VECTOR_OPS.update(table)
     return _VECTOR_OPS

@@ -232,7 +232,8 @@ def test_expressions_with_every_op_and_shared_nodes():
         v = (u.tanh() + x[0].sigmoid() * u) / (1.5 + x[1] * x[1])
         w = v.exp().log() + (x[0] ** 2) * a - (-v).relu() + v.max(x[1])
         z = (1.0 + x[0] * x[0]) ** (a * 0.5)  # powv
-        return w * w + z + a**3 + (a * b).exp() - y[0] * v
+        t = (x[1] * b).abs() + (u * a).sin() * x[0].cos() + (1.0 + v * v).sqrt()
+        return w * w + z + a**3 + (a * b).exp() - y[0] * v + t
 
     rng = np.random.default_rng(3)
     X, Y = rng.normal(size=(33, 2)), rng.normal(size=33)

@@ -54,6 +54,7 @@ print(step.tape)
 # each parameter's `.grad`, exactly what `backward()` on the scalar graph of the
 # mean would add:
 
+
 # %%
 def scalar_mean(loss_fn, params, X, Y):
     """The mean loss and its gradient with the scalar engine: the reference."""
@@ -205,9 +206,7 @@ history = nn.train.fit(
 seconds = time.perf_counter() - start
 _, train_accuracy = nn.train.evaluate(model, X_train, y_train, compile=True)
 _, test_accuracy = nn.train.evaluate(model, X_test, y_test, compile=True)
-digits_step = ag.compile(
-    lambda x, y: nn.softmax_cross_entropy(model(x), y), model.parameters()
-)
+digits_step = ag.compile(lambda x, y: nn.softmax_cross_entropy(model(x), y), model.parameters())
 digits_step(X_train[:2], np.eye(10)[y_train[:2]])  # a class index goes in as its one-hot row
 print(f"one sample's tape: {len(digits_step.tape):,} lines")
 print(f"{len(X_train)} training images, 20 epochs in {seconds:.1f} s")

@@ -141,7 +141,9 @@ def agreement(n: int) -> tuple[float, float]:
     return abs(loss_a - loss_b) / abs(loss_a), float(np.abs(ga - gb).max() / np.abs(ga).max())
 
 
-def measure(n: int, rounds: int, engines: dict[str, Any]) -> dict[str, dict[str, list[float]]]:
+def measure(
+    n: int, rounds: int, engines: dict[str, Any], block: float = 0.05
+) -> dict[str, dict[str, list[float]]]:
     """Per-step wall and CPU seconds of each engine, round after round, in turn."""
     reps = {}
     step = 0
@@ -150,7 +152,7 @@ def measure(n: int, rounds: int, engines: dict[str, Any]) -> dict[str, dict[str,
         start = time.perf_counter()
         engine.step(0.0)
         elapsed = time.perf_counter() - start
-        reps[name] = max(1, min(500, int(0.05 / max(elapsed, 1e-6))))
+        reps[name] = max(1, min(500, int(block / max(elapsed, 1e-6))))
     times: dict[str, dict[str, list[float]]] = {k: {"wall": [], "cpu": []} for k in engines}
     for r in range(rounds):
         names = list(engines) if r % 2 == 0 else list(reversed(engines))
@@ -185,6 +187,9 @@ def main() -> None:
     parser.add_argument(
         "--micrograd-max", type=int, default=1000, help="largest n micrograd runs (default 1000)"
     )
+    parser.add_argument(
+        "--block-ms", type=float, default=50.0, help="time each engine ≥ this long a round"
+    )
     args = parser.parse_args()
     sys.setrecursionlimit(max(sys.getrecursionlimit(), 20_000))  # micrograd's recursive sort
     try:
@@ -218,7 +223,7 @@ def main() -> None:
             engines["micrograd"] = Scalar(theirs, micrograd.engine.Value, X, Y)
         if torch is not None:
             engines["torch"] = Torch(nn.MLP(2, [16, 16, 1], seed=1), X, Y)
-        times = measure(n, args.rounds, engines)
+        times = measure(n, args.rounds, engines, args.block_ms / 1e3)
         scalar = statistics.median(times["scalar"]["wall"])
         scalar_cpu = statistics.median(times["scalar"]["cpu"])
         print(f"\nn = {n:,} points")

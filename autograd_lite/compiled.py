@@ -38,13 +38,17 @@ from typing import Any, NamedTuple
 from .ops import OPS
 from .value import Value, topological_order
 
-LEAVES = ("param", "x", "y", "const")
+LEAVES = ("param", "x", "y", "const", "value")
+FIXED = ("const", "value")  # leaves replayed as the number they held when traced
 
 
 class TapeEntry(NamedTuple):
     """One node of the tape: ``op`` (an op-table name, or for a leaf ``"param"``,
-    ``"x"``, ``"y"`` or ``"const"``), the tape positions of its ``parents`` in
-    argument order, and for a leaf its index (param, x, y) or its number (const)."""
+    ``"x"``, ``"y"``, ``"const"`` (a number the engine wrapped, ``Value.is_constant``)
+    or ``"value"`` (any other Value: made inside ``loss_fn`` or captured, not in
+    ``params``, so replayed as a number without a gradient)), the tape positions of
+    its ``parents`` in argument order, and for a leaf its index (param, x, y) or
+    its number (const, value)."""
 
     op: str
     parents: tuple[int, ...]
@@ -62,8 +66,8 @@ class Tape(list):
     def line(self, i: int) -> str:
         """Node ``i`` as one line: ``%3 = mul %1 %2``, ``%0 = x[0]``, ``%5 = const 2.0``."""
         e = self[i]
-        if e.op == "const":
-            return f"%{i} = const {e.leaf!r}"
+        if e.op in FIXED:
+            return f"%{i} = {e.op} {e.leaf!r}"
         if e.op in LEAVES:
             name = f"%{i} = {e.op}[{e.leaf}]"
             label = self.labels[e.leaf] if e.op == "param" and e.leaf < len(self.labels) else ""
@@ -89,7 +93,8 @@ def trace(
 
     Leaves are sorted by identity: a Value of ``params`` is ``param[k]``, the
     Values given for ``x`` and ``y`` are ``x[j]`` and ``y[j]``; any other leaf
-    is a constant (its number is recorded). Returns the tape and the second
+    is recorded by its number, as ``const`` (``is_constant``: a number the engine
+    wrapped) or ``value`` (a Value made or captured by ``loss_fn``). Returns the tape and the second
     element of ``loss_fn``'s result when it returns ``(loss, aux)`` (else None).
     """
     xs = [Value(float(v), label=f"x[{j}]") for j, v in enumerate(x)]
@@ -117,7 +122,7 @@ def trace(
         if kind is not None:
             entries.append(TapeEntry(kind[0], (), kind[1]))
         elif not v.parents:
-            entries.append(TapeEntry("const", (), v.data))
+            entries.append(TapeEntry("const" if v.is_constant else "value", (), v.data))
         else:
             entries.append(TapeEntry(v.op, tuple(position[id(p)] for p in v.parents)))
         position[id(v)] = len(entries) - 1
@@ -125,11 +130,11 @@ def trace(
     aux_nodes = None
     if aux is not None:
         aux_list = [aux] if isinstance(aux, Value) else list(aux)
-        aux_nodes = [_aux_position(a, position, leaves) for a in aux_list]
+        aux_nodes = [_aux_position(a, position) for a in aux_list]
     return Tape(entries, labels), aux_nodes
 
 
-def _aux_position(a: Any, position: dict[int, int], leaves: dict) -> int:
+def _aux_position(a: Any, position: dict[int, int]) -> int:
     if not isinstance(a, Value) or id(a) not in position:
         raise ValueError(
             "compile: loss_fn's aux values must be Values the loss depends on "
@@ -157,6 +162,9 @@ def _order(root: Value, leaves: dict[int, Any]) -> list[Value]:
     return order
 
 
+_WORDS = {"const": "constant", "value": "Value"}
+
+
 def _same_leaf(a: Any, b: Any) -> bool:
     return a == b or (a != a and b != b)  # NaN equals NaN here
 
@@ -170,9 +178,9 @@ def compare_tapes(first: Tape, second: Tape, rows: tuple[int, int]) -> None:
         if a is not None and b is not None and a.op == b.op and a.parents == b.parents:
             if _same_leaf(a.leaf, b.leaf):
                 continue
-            if a.op == "const":
+            if a.op in FIXED:
                 raise ValueError(
-                    f"compile: node %{i} is the constant {a.leaf!r} for sample row {r0} but "
+                    f"compile: node %{i} is the {_WORDS[a.op]} {a.leaf!r} for sample row {r0} but "
                     f"{b.leaf!r} for row {r1}: loss_fn turns a number of the sample into a "
                     "constant (float(v), v.data, or X/Y read directly); use the Values x and y "
                     "it receives instead"
@@ -337,7 +345,7 @@ def _fuse(tape: Tape, keep: Sequence[int] = ()) -> tuple[list[_Node], list[bool]
         uses[i] += 1
     for i, e in enumerate(tape):
         if e.op in LEAVES:
-            static[i] = e.op in ("param", "const")
+            static[i] = e.op == "param" or e.op in FIXED
         else:
             static[i] = all(static[p] for p in e.parents)
             for p in e.parents:
@@ -684,7 +692,7 @@ class _Program:
             elif e.op == "param":
                 col[i] = (1, 1 + e.leaf)
         for i, e in enumerate(tape):
-            if e.op == "const":
+            if e.op in FIXED:
                 col[i] = (1, 1 + n_params + len(consts))
                 consts.append(e.leaf)
         self.consts = np.asarray(consts, dtype=np.float64)

@@ -335,6 +335,14 @@ def test_baked_in_sample_constant_is_refused():
         step([[1.0], [1.0]], [1.0, 2.0])
 
 
+def test_a_value_made_from_the_sample_is_refused():
+    w = Value(0.5)
+    step = ag.compile(lambda x, y: w * Value(x[0].data * 2.0), [w])
+    with pytest.raises(ValueError, match=r"node %1 is the Value 2\.0 for sample row 0 but 4\.0"):
+        step([[1.0], [2.0]], [0.0, 0.0])
+    assert str(step.tape).splitlines()[1] == "%1 = value 2.0"
+
+
 def test_check_waits_for_a_differing_sample():
     w = Value(0.5)
     step = ag.compile(lambda x, y: (w * x[0] - float(y[0].data)) ** 2, [w])

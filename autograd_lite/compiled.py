@@ -38,13 +38,17 @@ from typing import Any, NamedTuple
 from .ops import OPS
 from .value import Value, topological_order
 
-LEAVES = ("param", "x", "y", "const")
+LEAVES = ("param", "x", "y", "const", "value")
+FIXED = ("const", "value")  # leaves replayed as the number they held when traced
 
 
 class TapeEntry(NamedTuple):
     """One node of the tape: ``op`` (an op-table name, or for a leaf ``"param"``,
-    ``"x"``, ``"y"`` or ``"const"``), the tape positions of its ``parents`` in
-    argument order, and for a leaf its index (param, x, y) or its number (const)."""
+    ``"x"``, ``"y"``, ``"const"`` (a number the engine wrapped, ``Value.is_constant``)
+    or ``"value"`` (any other Value: made inside ``loss_fn`` or captured, not in
+    ``params``, so replayed as a number without a gradient)), the tape positions of
+    its ``parents`` in argument order, and for a leaf its index (param, x, y) or
+    its number (const, value)."""
 
     op: str
     parents: tuple[int, ...]
@@ -62,8 +66,8 @@ class Tape(list):
     def line(self, i: int) -> str:
         """Node ``i`` as one line: ``%3 = mul %1 %2``, ``%0 = x[0]``, ``%5 = const 2.0``."""
         e = self[i]
-        if e.op == "const":
-            return f"%{i} = const {e.leaf!r}"
+        if e.op in FIXED:
+            return f"%{i} = {e.op} {e.leaf!r}"
         if e.op in LEAVES:
             name = f"%{i} = {e.op}[{e.leaf}]"
             label = self.labels[e.leaf] if e.op == "param" and e.leaf < len(self.labels) else ""
@@ -89,7 +93,8 @@ def trace(
 
     Leaves are sorted by identity: a Value of ``params`` is ``param[k]``, the
     Values given for ``x`` and ``y`` are ``x[j]`` and ``y[j]``; any other leaf
-    is a constant (its number is recorded). Returns the tape and the second
+    is recorded by its number, as ``const`` (``is_constant``: a number the engine
+    wrapped) or ``value`` (a Value made or captured by ``loss_fn``). Returns the tape and the second
     element of ``loss_fn``'s result when it returns ``(loss, aux)`` (else None).
     """
     xs = [Value(float(v), label=f"x[{j}]") for j, v in enumerate(x)]
@@ -117,7 +122,7 @@ def trace(
         if kind is not None:
             entries.append(TapeEntry(kind[0], (), kind[1]))
         elif not v.parents:
-            entries.append(TapeEntry("const", (), v.data))
+            entries.append(TapeEntry("const" if v.is_constant else "value", (), v.data))
         else:
             entries.append(TapeEntry(v.op, tuple(position[id(p)] for p in v.parents)))
         position[id(v)] = len(entries) - 1
@@ -125,11 +130,11 @@ def trace(
     aux_nodes = None
     if aux is not None:
         aux_list = [aux] if isinstance(aux, Value) else list(aux)
-        aux_nodes = [_aux_position(a, position, leaves) for a in aux_list]
+        aux_nodes = [_aux_position(a, position) for a in aux_list]
     return Tape(entries, labels), aux_nodes
 
 
-def _aux_position(a: Any, position: dict[int, int], leaves: dict) -> int:
+def _aux_position(a: Any, position: dict[int, int]) -> int:
     if not isinstance(a, Value) or id(a) not in position:
         raise ValueError(
             "compile: loss_fn's aux values must be Values the loss depends on "
@@ -157,6 +162,9 @@ def _order(root: Value, leaves: dict[int, Any]) -> list[Value]:
     return order
 
 
+_WORDS = {"const": "constant", "value": "Value"}
+
+
 def _same_leaf(a: Any, b: Any) -> bool:
     return a == b or (a != a and b != b)  # NaN equals NaN here
 
@@ -170,9 +178,9 @@ def compare_tapes(first: Tape, second: Tape, rows: tuple[int, int]) -> None:
         if a is not None and b is not None and a.op == b.op and a.parents == b.parents:
             if _same_leaf(a.leaf, b.leaf):
                 continue
-            if a.op == "const":
+            if a.op in FIXED:
                 raise ValueError(
-                    f"compile: node %{i} is the constant {a.leaf!r} for sample row {r0} but "
+                    f"compile: node %{i} is the {_WORDS[a.op]} {a.leaf!r} for sample row {r0} but "
                     f"{b.leaf!r} for row {r1}: loss_fn turns a number of the sample into a "
                     "constant (float(v), v.data, or X/Y read directly); use the Values x and y "
                     "it receives instead"
@@ -224,23 +232,36 @@ def vector_ops() -> dict[str, VectorOp]:
             finite = finite & np.isfinite(x)
         return np.isinf(out) & finite
 
+    def power(x: Any, k: Any) -> Any:  # x^k, with 0^k = +inf for k < 0 (the op table's pole)
+        return np.where((x == 0) & (k < 0), inf, x**k)
+
     def pow_rule(out: Any, x: Any, k: Any) -> tuple[Any, Any]:
-        p = x ** (k - 1.0)
-        d = k * p
-        d = np.where(np.isinf(p) & np.isfinite(x), k * (out / x), d)  # x^(k−1) overflows
-        d = np.where((x == 0) & (k < 1), inf, d)  # the slope of x^k at 0 for 0 < k < 1
+        p = power(x, k - 1.0)
+        d = np.where(np.isinf(p) & np.isfinite(x) & (x != 0), k * out / x, k * p)  # overflow
         return np.where(k == 0, 0.0, d), 0.0
 
     def pow_bad(out: Any, x: Any, k: Any) -> Any:
         return ((x < 0) & (k != np.floor(k))) | ((x == 0) & (k < 0)) | overflow(out, x, k)
+
+    def powv_rule(out: Any, x: Any, y: Any) -> tuple[Any, Any]:
+        # Base 0 (y ≥ 0): d/dx = y·0^(y−1) (0 at y = 0), d/dy = 0, as the op table.
+        zero = x == 0
+        dx = np.where(zero, np.where(y == 0, 0.0, y * power(x, y - 1.0)), y * out / x)
+        return dx, np.where(zero, 0.0, out * np.log(x))
 
     def sigmoid(x: Any) -> Any:  # the two branches of the op table, through e = exp(−|x|)
         e = np.exp(-np.abs(x))
         return np.where(x >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
 
     def max_rule(out: Any, x: Any, y: Any) -> tuple[Any, Any]:
-        dx = np.where(x > y, 1.0, np.where(x < y, 0.0, 0.5))
-        return dx, 1.0 - dx
+        # 1 to the larger side, ½ each at a tie, 1 to both with a NaN
+        tie_or_nan = np.where(x == y, 0.5, 1.0)
+        return np.where(x > y, 1.0, np.where(x < y, 0.0, tie_or_nan)), np.where(
+            x > y, 0.0, np.where(x < y, 1.0, tie_or_nan)
+        )
+
+    def sign(x: Any) -> Any:  # 1, −1, and 0 at 0 and for NaN
+        return np.where(x > 0, 1.0, np.where(x < 0, -1.0, 0.0))
 
     table = {
         "add": VectorOp(np.add, lambda out, x, y: (1.0, 1.0)),
@@ -251,17 +272,25 @@ def vector_ops() -> dict[str, VectorOp]:
         "pow": VectorOp(np.power, pow_rule, pow_bad),
         "powv": VectorOp(
             np.power,
-            lambda out, x, y: (y * out / x, out * np.log(x)),
-            lambda out, x, y: (x <= 0) | overflow(out, x, y),
+            powv_rule,
+            lambda out, x, y: (x < 0) | ((x == 0) & (y < 0)) | overflow(out, x, y),
         ),
         "exp": VectorOp(np.exp, lambda out, x: (out,), overflow),
         "log": VectorOp(np.log, lambda out, x: (1.0 / x,), lambda out, x: x <= 0),
         "tanh": VectorOp(np.tanh, lambda out, x: (1.0 - out * out,)),
         "sigmoid": VectorOp(sigmoid, lambda out, x: (out * (1.0 - out),)),
         "relu": VectorOp(
-            lambda x: np.where(x > 0, x, 0.0), lambda out, x: (np.where(x > 0, 1.0, 0.0),)
+            lambda x: np.where(x <= 0, 0.0, x), lambda out, x: (np.where(x <= 0, 0.0, 1.0),)
         ),
-        "max": VectorOp(lambda x, y: np.where(x >= y, x, y), max_rule),
+        "max": VectorOp(lambda x, y: np.where((x < y) | (y != y), y, x), max_rule),
+        "abs": VectorOp(np.abs, lambda out, x: (sign(x),)),
+        "sin": VectorOp(np.sin, lambda out, x: (np.cos(x),), lambda out, x: np.isinf(x)),
+        "cos": VectorOp(np.cos, lambda out, x: (-np.sin(x),), lambda out, x: np.isinf(x)),
+        "sqrt": VectorOp(
+            np.sqrt,
+            lambda out, x: (np.where(out == 0, inf, 0.5 / out),),
+            lambda out, x: x < 0,
+        ),
     }
     _VECTOR_OPS.update(table)
     return _VECTOR_OPS
@@ -316,7 +345,7 @@ def _fuse(tape: Tape, keep: Sequence[int] = ()) -> tuple[list[_Node], list[bool]
         uses[i] += 1
     for i, e in enumerate(tape):
         if e.op in LEAVES:
-            static[i] = e.op in ("param", "const")
+            static[i] = e.op == "param" or e.op in FIXED
         else:
             static[i] = all(static[p] for p in e.parents)
             for p in e.parents:
@@ -663,7 +692,7 @@ class _Program:
             elif e.op == "param":
                 col[i] = (1, 1 + e.leaf)
         for i, e in enumerate(tape):
-            if e.op == "const":
+            if e.op in FIXED:
                 col[i] = (1, 1 + n_params + len(consts))
                 consts.append(e.leaf)
         self.consts = np.asarray(consts, dtype=np.float64)

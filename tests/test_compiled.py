@@ -232,7 +232,8 @@ def test_expressions_with_every_op_and_shared_nodes():
         v = (u.tanh() + x[0].sigmoid() * u) / (1.5 + x[1] * x[1])
         w = v.exp().log() + (x[0] ** 2) * a - (-v).relu() + v.max(x[1])
         z = (1.0 + x[0] * x[0]) ** (a * 0.5)  # powv
-        return w * w + z + a**3 + (a * b).exp() - y[0] * v
+        t = (x[1] * b).abs() + (u * a).sin() * x[0].cos() + (1.0 + v * v).sqrt()
+        return w * w + z + a**3 + (a * b).exp() - y[0] * v + t
 
     rng = np.random.default_rng(3)
     X, Y = rng.normal(size=(33, 2)), rng.normal(size=33)
@@ -332,6 +333,14 @@ def test_baked_in_sample_constant_is_refused():
     step = ag.compile(lambda x, y: (w * x[0] - float(y[0].data)) ** 2, [w])
     with pytest.raises(ValueError, match=r"constant 1\.0 for sample row 0 but 2\.0 for row 1"):
         step([[1.0], [1.0]], [1.0, 2.0])
+
+
+def test_a_value_made_from_the_sample_is_refused():
+    w = Value(0.5)
+    step = ag.compile(lambda x, y: w * Value(x[0].data * 2.0), [w])
+    with pytest.raises(ValueError, match=r"node %1 is the Value 2\.0 for sample row 0 but 4\.0"):
+        step([[1.0], [2.0]], [0.0, 0.0])
+    assert str(step.tape).splitlines()[1] == "%1 = value 2.0"
 
 
 def test_check_waits_for_a_differing_sample():

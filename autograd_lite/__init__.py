@@ -10,7 +10,7 @@
 
 from .checks import GradcheckError, gradcheck, hessian, jacobian, numerical_jacobian
 from .explain import explain
-from .functions import exp, log, maximum, relu, sigmoid, tanh
+from .functions import abs, cos, exp, log, maximum, relu, sigmoid, sin, sqrt, tanh
 from .grad import grad
 from .ops import OPS, Op
 from .value import Value, detect_anomaly, no_grad, topological_order
@@ -20,6 +20,8 @@ __all__ = [
     "GradcheckError",
     "Op",
     "Value",
+    "abs",
+    "cos",
     "detect_anomaly",
     "exp",
     "explain",
@@ -33,6 +35,8 @@ __all__ = [
     "numerical_jacobian",
     "relu",
     "sigmoid",
+    "sin",
+    "sqrt",
     "tanh",
     "topological_order",
 ]

@@ -43,6 +43,10 @@ FUNCTIONS: dict[str, tuple[int, Callable[..., Value]]] = {
     "sigmoid": (1, Value.sigmoid),
     "relu": (1, Value.relu),
     "max": (2, Value.max),
+    "abs": (1, Value.abs),
+    "sin": (1, Value.sin),
+    "cos": (1, Value.cos),
+    "sqrt": (1, Value.sqrt),
 }
 _BINARY: dict[type[ast.operator], Callable[[Value, Value], Value]] = {
     ast.Add: Value.__add__,

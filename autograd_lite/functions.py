@@ -40,6 +40,26 @@ def relu(x: Any) -> Value:
     return _value(x).relu()
 
 
+def abs(x: Any) -> Value:
+    """|x|; d/dx |x| = sign(x), 0 at x = 0."""
+    return _value(x).abs()
+
+
+def sin(x: Any) -> Value:
+    """sin x; d/dx sin x = cos x."""
+    return _value(x).sin()
+
+
+def cos(x: Any) -> Value:
+    """cos x; d/dx cos x = −sin x."""
+    return _value(x).cos()
+
+
+def sqrt(x: Any) -> Value:
+    """√x, x >= 0; d/dx √x = 1/(2√x)."""
+    return _value(x).sqrt()
+
+
 def maximum(a: Any, b: Any) -> Value:
     """max(a, b); the gradient flows to the larger side, half to each at a tie."""
     return _value(a).max(b)

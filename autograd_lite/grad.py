@@ -4,12 +4,12 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from typing import Any
 
-from . import value as _value_module
 from .ops import OPS
-from .value import Value, _check, topological_order
+from .value import ANOMALY, Value, _check, _data, _mode, topological_order
 
 
 def grad(
@@ -30,7 +30,7 @@ def grad(
     for x in inputs:
         if not isinstance(x, Value):
             raise TypeError(f"grad: every input must be a Value, got {type(x).__name__}")
-    anomaly = _value_module._anomaly
+    anomaly = _mode() & ANOMALY
     grads: dict[Value, Any] = {output: 1.0}
     for v in reversed(topological_order(output)):
         g = grads.get(v)
@@ -38,6 +38,14 @@ def grad(
             continue
         local = OPS[v.op].rule(v, *v.parents) if create_graph else (v._da, v._db)
         for p, d in zip(v.parents, local):
+            # A zero local derivative adds nothing, even times an inf/NaN gradient. With
+            # create_graph a slope that is a Value equal to 0 is kept when g is finite:
+            # its product is 0 but still has derivatives.
+            if d.__class__ is Value:
+                if not d.data and not math.isfinite(_data(g)):
+                    continue
+            elif not d:
+                continue
             contribution = d * g
             if anomaly:
                 _check(contribution, v.op, "backward")

@@ -23,13 +23,19 @@ import math
 import numbers
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import Any
 
 from .ops import OPS, Op
 
-# Engine-wide modes, switched by the context managers below.
-_recording = True  # False inside no_grad(): results are leaves
-_anomaly = False  # True inside detect_anomaly(): NaN/inf raise at once
+# The engine's modes, switched by no_grad() and detect_anomaly(). They live in a
+# context variable, so each thread and each asyncio task has its own: one thread
+# inside no_grad() does not stop another from recording. The value is a bit set,
+# 0 (recording, no checks) almost always, so the hot path tests one small int.
+NO_GRAD = 1  # inside no_grad(): results are leaves
+ANOMALY = 2  # inside detect_anomaly(): NaN/inf raise at once
+_modes: ContextVar[int] = ContextVar("autograd_lite_modes", default=0)
+_mode = _modes.get
 
 
 def _to_float(data: Any) -> float:
@@ -88,6 +94,16 @@ class Value:
         only. Values a user creates, and every op result, are not constants.
         """
         return self._a is None and self._da is None
+
+    @property
+    def _prev(self) -> set[Value]:
+        """The parents as a set, micrograd's name (so its lecture's ``draw_dot`` runs)."""
+        return set(self.parents)
+
+    @property
+    def _op(self) -> str:
+        """The op's symbol ('+', '*', 'tanh', ...; '' for a leaf), micrograd's name."""
+        return OPS[self.op].symbol if self.op else ""
 
     @property
     def parents(self) -> tuple[Value, ...]:
@@ -160,6 +176,34 @@ class Value:
         """max(0, x); d/dx relu(x) = 1 if x > 0 else 0."""
         return _unary(RELU, self)
 
+    def abs(self) -> Value:
+        """|x|; d/dx |x| = sign(x), 0 at x = 0 (as torch)."""
+        return _unary(ABS, self)
+
+    __abs__ = abs
+
+    def sin(self) -> Value:
+        """sin x; d/dx sin x = cos x."""
+        return _unary(SIN, self)
+
+    def cos(self) -> Value:
+        """cos x; d/dx cos x = −sin x."""
+        return _unary(COS, self)
+
+    def sqrt(self) -> Value:
+        """√x (x >= 0); d/dx √x = 1/(2√x), +inf at 0."""
+        return _unary(SQRT, self)
+
+    def _pole(self, k: Any) -> Value:
+        """x^k at x = 0 for k < 0, i.e. +inf, as a node (for rules: see ops._power).
+
+        The forward refuses 0 to a negative power; a rule needs the infinite
+        slope to stay differentiable, so this records the node without it.
+        """
+        if isinstance(k, Value):
+            return _record(POWV, math.inf, self, k)
+        return _record(POW, math.inf, self, _constant(k))
+
     def max(self, other: Any) -> Value:
         """max(x, y); the gradient goes to the larger side, half to each at a tie."""
         return _binary(MAX, self, other if other.__class__ is Value else _constant(other))
@@ -176,17 +220,22 @@ class Value:
         for v in order:
             v.grad = 0.0
         self.grad = gradient
-        if _anomaly:
+        if _mode() & ANOMALY:
             _backward_checked(order)
         else:
+            # A zero local derivative adds nothing, even times an inf/NaN gradient.
             for v in reversed(order):
                 a = v._a
                 if a is not None:
                     g = v.grad
-                    a.grad += v._da * g
+                    d = v._da
+                    if d:
+                        a.grad += d * g
                     b = v._b
                     if b is not None:
-                        b.grad += v._db * g
+                        d = v._db
+                        if d:
+                            b.grad += d * g
         for v, b in zip(order, before):
             if b:
                 v.grad += b
@@ -198,6 +247,7 @@ def _data(x: Any) -> float:
 
 NEG, POW, POWV, EXP, LOG = OPS["neg"], OPS["pow"], OPS["powv"], OPS["exp"], OPS["log"]
 TANH, SIGMOID, RELU, MAX = OPS["tanh"], OPS["sigmoid"], OPS["relu"], OPS["max"]
+ABS, SIN, COS, SQRT = OPS["abs"], OPS["sin"], OPS["cos"], OPS["sqrt"]
 
 _new = object.__new__
 
@@ -226,14 +276,29 @@ def _constant(number: Any) -> Value:
     return v
 
 
+def _record(op: Op, out: float, a: Value, b: Value) -> Value:
+    """The node ``op(a, b)`` with the given data (no forward), slopes from the rule."""
+    v = _new(Value)
+    v.data = out
+    v.grad = 0.0
+    v.label = ""
+    v.op = op.name
+    v._a = a
+    v._b = b
+    v._da, v._db = op.rule(out, a.data, b.data)
+    return v
+
+
 def _binary(op: Op, a: Value, b: Value) -> Value:
     x = a.data
     y = b.data
     out = op.forward(x, y)
-    if _anomaly:
-        _check(out, op.name, "forward")
-    if not _recording:
-        return _leaf(out)
+    mode = _mode()
+    if mode:
+        if mode & ANOMALY:
+            _check(out, op.name, "forward")
+        if mode & NO_GRAD:
+            return _leaf(out)
     v = _new(Value)
     v.data = out
     v.grad = 0.0
@@ -248,10 +313,12 @@ def _binary(op: Op, a: Value, b: Value) -> Value:
 def _unary(op: Op, a: Value) -> Value:
     x = a.data
     out = op.forward(x)
-    if _anomaly:
-        _check(out, op.name, "forward")
-    if not _recording:
-        return _leaf(out)
+    mode = _mode()
+    if mode:
+        if mode & ANOMALY:
+            _check(out, op.name, "forward")
+        if mode & NO_GRAD:
+            return _leaf(out)
     v = _new(Value)
     v.data = out
     v.grad = 0.0
@@ -303,28 +370,33 @@ def _check(x: Any, op: str, where: str) -> None:
 def _backward_checked(order: list[Value]) -> None:
     for v in reversed(order):
         for p, d in zip(v.parents, (v._da, v._db)):
-            p.grad += d * v.grad
-            _check(p.grad, v.op, "backward")
+            if d:
+                p.grad += d * v.grad
+                _check(p.grad, v.op, "backward")
 
 
 @contextmanager
-def no_grad() -> Iterator[None]:
-    """Inside this block, results are leaves: no parents, op '', nothing recorded."""
-    global _recording
-    previous, _recording = _recording, False
+def _mode_on(flag: int) -> Iterator[None]:
+    token = _modes.set(_modes.get() | flag)
     try:
         yield
     finally:
-        _recording = previous
+        _modes.reset(token)
 
 
-@contextmanager
-def detect_anomaly() -> Iterator[None]:
+def no_grad() -> Any:
+    """Inside this block, results are leaves: no parents, op '', nothing recorded.
+
+    The mode belongs to the current thread and asyncio task (a context
+    variable): other threads and tasks keep recording.
+    """
+    return _mode_on(NO_GRAD)
+
+
+def detect_anomaly() -> Any:
     """Inside this block, a NaN or infinity made by any op, forward or backward,
-    raises FloatingPointError naming the op."""
-    global _anomaly
-    previous, _anomaly = _anomaly, True
-    try:
-        yield
-    finally:
-        _anomaly = previous
+    raises FloatingPointError naming the op.
+
+    The mode belongs to the current thread and asyncio task, like ``no_grad``.
+    """
+    return _mode_on(ANOMALY)

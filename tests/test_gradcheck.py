@@ -52,6 +52,10 @@ ON_VALUES: dict[str, tuple[Function, list[list[float]]]] = {
     "sigmoid": (lambda x: x[0].sigmoid(), [[-2.0], [0.9]]),
     "relu": (lambda x: x[0].relu(), [[-0.8], [0.8]]),
     "max": (lambda x: x[0].max(x[1]), [[0.2, 0.9], [0.9, 0.2]]),
+    "abs": (lambda x: abs(x[0]), [[-0.8], [0.8]]),
+    "sin": (lambda x: x[0].sin(), [[-0.7], [2.0]]),
+    "cos": (lambda x: x[0].cos(), [[-0.7], [2.0]]),
+    "sqrt": (lambda x: x[0].sqrt(), [[0.2], [3.0]]),
 }
 
 
@@ -66,12 +70,13 @@ def test_gradcheck_passes_on_every_op(name: str) -> None:
 
 
 def several_outputs(x: list[Value]) -> list[Value]:
-    """Three outputs of three inputs (x2 > 0), all ops between them."""
+    """Four outputs of three inputs (x2 > 0), all ops between them."""
     a, b, c = x
     return [
         a * b - c / (b * b + 1) + (-a) ** 3,
         c**b + (a * c).exp() + c.log() + (a - b).tanh(),
         (b * c).sigmoid() + (a + c).relu() + a.max(b),
+        abs(a - b) + (a * c).sin() + (b - c).cos() + (c * c + 1).sqrt(),
     ]
 
 

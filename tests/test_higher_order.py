@@ -195,6 +195,10 @@ def every_op(x: list[Value]) -> Value:
         + (b * c).sigmoid()
         + (a * c).relu()
         + (a * a).max(b)
+        + abs(a - c)
+        + (a * b).sin()
+        + (b + c).cos()
+        + c.sqrt()
     )
 
 

@@ -81,6 +81,12 @@ SPECS: dict[str, Spec] = {
     # (0, and ½ each) are tested in test_engine.py.
     "relu": Spec(lambda x: max(x, 0.0), (WIDE,), lambda x: x.relu(), avoid=lambda x: abs(x) < 1e-3),
     "max": Spec(max, (WIDE, WIDE), lambda x, y: x.max(y), avoid=lambda x, y: abs(x - y) < 1e-3),
+    # abs has a kink at 0 (its slope there, 0, is tested in test_hardening.py).
+    "abs": Spec(math.fabs, (WIDE,), lambda x: abs(x), avoid=lambda x: abs(x) < 1e-3),
+    "sin": Spec(math.sin, (WIDE,), lambda x: x.sin()),
+    "cos": Spec(math.cos, (WIDE,), lambda x: x.cos()),
+    # sqrt's slope is infinite at 0.
+    "sqrt": Spec(math.sqrt, ((0.01, 50.0),), lambda x: x.sqrt()),
 }
 
 GRID_POINTS = 9  # per argument: 9 points for a unary op, 81 for a binary one

@@ -59,8 +59,13 @@ KINDS: dict[str, Callable[[Any, Any, Any], Any]] = {
     "sigmoid": lambda m, a, b: m.sigmoid(a),
     "relu": lambda m, a, b: m.relu(a),
     "max": lambda m, a, b: m.maximum(a, b),
+    "abs": lambda m, a, b: m.abs(a),
+    "sin": lambda m, a, b: m.sin(a),
+    "cos": lambda m, a, b: m.cos(a),
+    "sqrt_op": lambda m, a, b: m.sqrt(a * a + 0.5),
 }
 UNARY = {"neg", "square", "cube", "sqrt", "rsqrt", "exp", "log", "tanh", "sigmoid", "relu"}
+UNARY |= {"abs", "sin", "cos", "sqrt_op"}
 
 
 class Program(NamedTuple):
@@ -107,9 +112,22 @@ FLOATS = SimpleNamespace(
     sigmoid=_float_sigmoid,
     relu=lambda x: max(x, 0.0),
     maximum=max,
+    abs=abs,
+    sin=math.sin,
+    cos=math.cos,
+    sqrt=math.sqrt,
 )
 OURS = SimpleNamespace(
-    exp=al.exp, log=al.log, tanh=al.tanh, sigmoid=al.sigmoid, relu=al.relu, maximum=al.maximum
+    exp=al.exp,
+    log=al.log,
+    tanh=al.tanh,
+    sigmoid=al.sigmoid,
+    relu=al.relu,
+    maximum=al.maximum,
+    abs=al.abs,
+    sin=al.sin,
+    cos=al.cos,
+    sqrt=al.sqrt,
 )
 HIPS = SimpleNamespace(
     exp=anp.exp,
@@ -118,6 +136,10 @@ HIPS = SimpleNamespace(
     sigmoid=lambda x: 0.5 * (anp.tanh(0.5 * x) + 1.0),  # = 1/(1 + e^−x)
     relu=lambda x: anp.where(x > 0, x, 0.0),  # slope 0 at 0 (anp.maximum would give ½)
     maximum=anp.maximum,  # ½ each at a tie, as ours
+    abs=anp.abs,  # slope 0 at 0, as ours
+    sin=anp.sin,
+    cos=anp.cos,
+    sqrt=anp.sqrt,
 )
 
 BOUND = 1e3
@@ -160,6 +182,10 @@ EVERY_KIND = Program(
             ("relu", 19, 19),  # 20
             ("add", 18, 11),  # 21
             ("mul", 21, 13),  # 22
+            ("abs", 5, 5),  # 23
+            ("sin", 22, 22),  # 24
+            ("cos", 23, 24),  # 25
+            ("sqrt_op", 25, 25),  # 26
         ]
     ),
 )
@@ -193,6 +219,10 @@ def torch_backend(torch: Any) -> SimpleNamespace:
         sigmoid=torch.sigmoid,
         relu=torch.relu,
         maximum=torch.maximum,
+        abs=torch.abs,
+        sin=torch.sin,
+        cos=torch.cos,
+        sqrt=torch.sqrt,
     )
 
 

@@ -153,7 +153,7 @@ _CALL = re.compile(r"\w+\([^()]*\)|σ\([^()]*\)|\|[^|]*\|")
 
 def is_constant(v: Value) -> bool:
     """A leaf the engine made from a plain number (the 2 of ``x**2``)."""
-    return bool(getattr(v, "is_constant", False))
+    return v.is_constant
 
 
 def explain(output: Value, node: Value, *, precision: int | None = None) -> str:
@@ -228,6 +228,10 @@ def ledger(graph: Graph, node: Value, precision: int | None = None) -> str:
             f"  {name[child]} = {written(child, name, fmt)}: {rule}; "
             f"× ∂{out}/∂{name[child]} = {fmt(upstream)} → {fmt(term)}"
         )
-    sums = " + ".join(fmt(t) for t in terms) if len(terms) > 1 else ""
+    sums = ""
+    if len(terms) > 1:  # 0.4578 − 0.19 + 0.2678, not 0.4578 + -0.19 + 0.2678
+        sums = fmt(terms[0]) + "".join(
+            f" − {fmt(-t)}" if t < 0 else f" + {fmt(t)}" for t in terms[1:]
+        )
     lines.append(f"{head} = {sums + ' = ' if sums else ''}{fmt(total)}")
     return "\n".join(lines)

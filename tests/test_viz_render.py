@@ -96,9 +96,18 @@ def test_save_dot_needs_no_graphviz_and_matches_source(tmp_path):
 
 @pytest.mark.parametrize("name", ["graph.txt", "graph", "graph.svg.bak", "graph.jpeg"])
 def test_save_refuses_an_unknown_suffix(tmp_path, name):
-    with pytest.raises(ValueError, match=r"\.svg, \.png, \.pdf, \.dot or \.gv"):
+    with pytest.raises(ValueError, match=r"\.svg, \.png, \.pdf, \.dot, \.gv or \.html"):
         viz.save(expression(), tmp_path / name)
     assert list(tmp_path.iterdir()) == []
+
+
+def test_save_html_writes_the_player(tmp_path):
+    path = viz.save(expression(), tmp_path / "graph.html", precision=3)
+    page = path.read_text(encoding="utf-8")
+    assert page.startswith("<!DOCTYPE html>") and 'class="agl-player"' in page
+    with pytest.raises(TypeError):
+        viz.save(expression(), tmp_path / "other.html", show_grad=False)  # not a player option
+    assert [p.name for p in tmp_path.iterdir()] == ["graph.html"]
 
 
 def test_save_suffix_is_case_insensitive(tmp_path):

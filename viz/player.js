@@ -87,6 +87,7 @@
     var counter = element("span", "agl-counter");
     bar.appendChild(counter);
     var panel = element("pre", "agl-panel");
+    panel.setAttribute("aria-live", "polite");
     var ledger = element("pre", "agl-ledger");
     root.insertBefore(bar, root.querySelector(".agl-stage"));
     root.appendChild(panel);
@@ -209,6 +210,7 @@
     }
 
     render();
+    if (root.parentElement === document.body) root.focus();  // a page of its own: keys work at once
   }
 
   document.querySelectorAll(".agl-player:not([data-ready])").forEach(setup);

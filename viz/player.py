@@ -243,14 +243,14 @@ class _Timeline:
             pending.clear()
             if box in self.group_name:
                 out = [m for m, b in self.shown_by.items() if b == box]
-                text = f"forward: neuron {self.group_name[box]}"
+                text = f"neuron {self.group_name[box]}"
                 if out:
                     text += f", output {self.fmt(out[0].data)}"
             elif v.parents:
-                show.append(f"op{box[1:]}")
-                text = f"forward: {name[v]} = {written(v, name, self.fmt)} = {self.fmt(v.data)}"
+                show.insert(-1, f"op{box[1:]}")  # the box last: it is the step's current node
+                text = f"{name[v]} = {written(v, name, self.fmt)} = {self.fmt(v.data)}"
             else:
-                text = f"forward: {name[v]} = {self.fmt(v.data)}, a leaf"
+                text = f"{name[v]} = {self.fmt(v.data)}, a leaf"
             steps.append({"show": show, "text": text})
         if pending and steps:
             steps[-1]["show"].extend(pending)

@@ -73,12 +73,15 @@ def number(x: float, precision: int | None = None) -> str:
     """``x`` in ``precision`` significant digits (``repr`` when None); a nonzero never reads 0.
 
     ``number(8.245e-9, 4) == '8.245e-09'``, ``number(3.0, 4) == '3.0'``,
+    ``number(-0.0, 4) == '0.0'``,
     ``number(0.1 + 0.2) == '0.30000000000000004'``.
     """
     if precision is None or not math.isfinite(x):
         return repr(float(x))
     if not isinstance(precision, int) or isinstance(precision, bool) or precision < 1:
         raise ValueError(f"precision must be a positive int or None, got {precision!r}")
+    if x == 0:
+        return "0.0"  # −0.0 too: a picture shows no sign that no digit can explain
     text = f"{x:.{precision}g}"
     # Read as a float, as Python prints one: 3 -> 3.0 (but 1e+20 stays as it is).
     return text if any(c in text for c in ".en") else text + ".0"

@@ -155,5 +155,6 @@ def test_a_nonzero_number_never_reads_as_zero(x, precision):
 def test_number_examples():
     assert number(8.244614546626394e-09, 4) == "8.245e-09"
     assert number(3.0, 4) == "3.0" and number(0.0, 4) == "0.0" and number(-2.5e-5, 4) == "-2.5e-05"
+    assert number(-0.0, 4) == "0.0" and number(-0.0) == "-0.0"  # full precision keeps the sign
     assert number(5e-324, 4) == "4.941e-324" and number(1e300, 4) == "1e+300"
     assert number(math.inf, 4) == "inf" and number(math.nan, 4) == "nan"

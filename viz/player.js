@@ -213,5 +213,9 @@
     if (root.parentElement === document.body) root.focus();  // a page of its own: keys work at once
   }
 
+  // This script's own player first (Jupyter may run it before the output is in the
+  // document), then any other player on the page that is not set up yet.
+  var own = document.currentScript && document.currentScript.closest(".agl-player");
+  if (own && !own.hasAttribute("data-ready")) setup(own);
   document.querySelectorAll(".agl-player:not([data-ready])").forEach(setup);
 })();

@@ -223,11 +223,15 @@ class Value:
         if _mode() & ANOMALY:
             _backward_checked(order)
         else:
-            # A zero local derivative adds nothing, even times an inf/NaN gradient.
+            # 0 × anything = 0: a zero local derivative adds nothing, even times an
+            # inf/NaN gradient, and a node whose gradient is 0 passes nothing on,
+            # even through an infinite slope.
             for v in reversed(order):
                 a = v._a
                 if a is not None:
                     g = v.grad
+                    if not g:
+                        continue
                     d = v._da
                     if d:
                         a.grad += d * g
@@ -369,6 +373,8 @@ def _check(x: Any, op: str, where: str) -> None:
 
 def _backward_checked(order: list[Value]) -> None:
     for v in reversed(order):
+        if not v.grad:
+            continue
         for p, d in zip(v.parents, (v._da, v._db)):
             if d:
                 p.grad += d * v.grad

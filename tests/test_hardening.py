@@ -58,6 +58,18 @@ def test_x_to_the_0_has_slope_0_under_an_infinite_gradient() -> None:
         assert grad(out, [x], create_graph=create_graph)[0].data == 0.0
 
 
+def test_a_zero_gradient_passes_nothing_through_an_infinite_slope() -> None:
+    """s − s has gradient 1 − 1 = 0 at s = √x, whose slope at x = 0 is +inf: 0 × ∞ = 0
+    in backward and in grad alike (torch: NaN)."""
+    x = Value(0.0)
+    s = x.sqrt()
+    out = s - s
+    out.backward()
+    assert (s.grad, x.grad) == (0.0, 0.0)
+    for create_graph in (False, True):
+        assert grad(out, [x], create_graph=create_graph)[0].data == 0.0
+
+
 def test_mul_by_a_zero_value_keeps_its_second_derivative() -> None:
     """The mask only drops a zero slope times a non-finite gradient: x·y at y = 0
     still has ∂²/∂x∂y = 1 through a finite gradient."""

@@ -96,8 +96,12 @@ def local_derivatives(v: Value) -> tuple[float, ...]:
 
 
 def contribution(local: float, upstream: float) -> float:
-    """``local · upstream``, except that a zero local derivative adds exactly 0 (even × inf)."""
-    return 0.0 if local == 0 else local * upstream
+    """``local · upstream`` as ``backward`` adds it: 0 × anything = 0, even × inf or NaN.
+
+    A zero local derivative adds nothing, and a node whose gradient is 0
+    passes nothing on, even through an infinite slope.
+    """
+    return 0.0 if local == 0 or upstream == 0 else local * upstream
 
 
 def gradients(output: Value, order: list[Value] | None = None) -> dict[Value, float]:

@@ -76,6 +76,10 @@ def test_a_zero_local_derivative_adds_exactly_zero_even_times_inf():
     y = x.relu() * math.inf
     text = explain(y, x)
     assert text.splitlines()[-1].endswith("= 0.0")
+    y = Value(-1.0, label="y")
+    z = y.relu() ** 0.5  # relu'(−1) = 0 times the infinite slope of √ at 0
+    z.backward()
+    assert explain(z, y).splitlines()[-1] == f"∂v3/∂y = {y.grad!r}" == "∂v3/∂y = 0.0"
 
 
 # ---- random graphs ---------------------------------------------------------------------------

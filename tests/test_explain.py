@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 from viz_graphs import nonzero_numbers
 
 from autograd_lite import OPS, Value, explain, topological_order
-from autograd_lite.explain import RULES, number
+from autograd_lite.explanation import RULES, number
 
 
 @pytest.mark.parametrize("name", sorted(OPS))

@@ -34,7 +34,7 @@ from pathlib import Path
 from typing import Any
 
 from autograd_lite import Value, topological_order
-from autograd_lite.explain import (
+from autograd_lite.explanation import (
     RULES,
     Graph,
     analyse,

@@ -11,7 +11,7 @@
 from .checks import GradcheckError, gradcheck, hessian, jacobian, numerical_jacobian
 from .compiled import compile
 from .derivative import DerivativeReport, Failure, check_derivative
-from .explain import explain
+from .explanation import explain
 from .functions import abs, cos, exp, log, maximum, relu, sigmoid, sin, sqrt, tanh
 from .grad import grad
 from .ops import OPS, Op

@@ -55,6 +55,7 @@ def softmax_ce() -> Value:
 
 GRAPHS = {"neuron": (neuron, {}), "fork": (fork, {}), "softmax_ce": (softmax_ce, {})}
 GRAPHS["collapsed_mlp"] = (lambda: mlp_graph((2, 3, 3, 1)), {"collapse": True})
+GRAPHS["grouped_mlp"] = (lambda: mlp_graph((2, 2, 1)), {"group": True, "rankdir": "TB"})
 
 STATE = """
 var root = document.querySelector('.agl-player');

@@ -101,6 +101,15 @@ def test_save_refuses_an_unknown_suffix(tmp_path, name):
     assert list(tmp_path.iterdir()) == []
 
 
+def test_save_html_writes_the_player(tmp_path):
+    path = viz.save(expression(), tmp_path / "graph.html", precision=3)
+    page = path.read_text(encoding="utf-8")
+    assert page.startswith("<!DOCTYPE html>") and 'class="agl-player"' in page
+    with pytest.raises(TypeError):
+        viz.save(expression(), tmp_path / "other.html", show_grad=False)  # not a player option
+    assert [p.name for p in tmp_path.iterdir()] == ["graph.html"]
+
+
 def test_save_suffix_is_case_insensitive(tmp_path):
     viz.save(expression(), tmp_path / "GRAPH.DOT")
     assert (tmp_path / "GRAPH.DOT").read_bytes().startswith(b"digraph")
@@ -177,3 +186,24 @@ def test_missing_dot_via_graphviz_exception(monkeypatch):
     monkeypatch.setattr(graphviz.Digraph, "pipe", missing)
     with pytest.raises(viz.DotNotFoundError, match="brew install graphviz"):
         viz.to_svg(expression())
+
+
+@needs_dot
+@pytest.mark.parametrize("rankdir", ["TB", "LR"])
+def test_collapsed_mlp_keeps_neuron_order_and_top_to_bottom_fits_a_laptop(rankdir):
+    root = mlp_graph((2, 8, 6, 1))
+    svg = viz.to_svg(root, collapse=True, rankdir=rankdir)
+    tree = ET.fromstring(svg)
+    where: dict[str, tuple[float, float]] = {}
+    for g in tree.iter(f"{SVG}g"):
+        if g.get("class") == "node":
+            texts = [t for t in g.iter(f"{SVG}text")]
+            if texts and texts[0].text.startswith("L"):
+                where[texts[0].text] = (float(texts[0].get("x")), float(texts[0].get("y")))
+    axis = 0 if rankdir == "TB" else 1  # the neurons of a layer run across the ranks
+    for layer, size in (("L0", 8), ("L1", 6)):
+        across = [where[f"{layer}.N{j}"][axis] for j in range(size)]
+        assert across == sorted(across), f"{layer}: neurons out of order"
+    if rankdir == "TB":
+        width_pt = float(tree.get("width").removesuffix("pt"))
+        assert width_pt * 4 / 3 < 1280, "a collapsed 8-neuron layer should fit a laptop's width"

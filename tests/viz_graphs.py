@@ -1,14 +1,28 @@
 """Graphs for the viz tests, built by hand from labelled Values (no dependency on nn).
 
+``nonzero_numbers`` draws the magnitudes a label must never show as zero.
 ``mlp_graph`` builds what an nn MLP builds: parameters labelled ``L{i}.N{j}.w{k}``
 and ``L{i}.N{j}.b``, neurons ``act(sum_k w_k x_k + b)``, and a squared-error loss.
 """
 
 from __future__ import annotations
 
+import math
 import random
 
+from hypothesis import strategies as st
+
 from autograd_lite import Value
+
+
+def nonzero_numbers() -> st.SearchStrategy[float]:
+    """Nonzero floats of every magnitude from 1e-300 to 1e300, either sign (hypothesis)."""
+    return st.builds(
+        lambda mantissa, exponent, sign: sign * mantissa * 10.0**exponent,
+        st.floats(1.0, 10.0, exclude_max=True),
+        st.integers(-300, 300),
+        st.sampled_from([-1.0, 1.0]),
+    ).filter(lambda x: x != 0 and math.isfinite(x))
 
 
 def mlp_graph(

@@ -6,19 +6,22 @@
 >>> y = (x * w + b).tanh()
 >>> y.backward()
 >>> graph = viz.draw_dot(y)        # a graphviz.Digraph: shown inline in Jupyter
->>> "data 0.5000" in graph.source
+>>> "data 0.5" in graph.source     # numbers in 4 significant digits (precision=)
 True
+>>> page = viz.player(y).html()    # step through forward and backward: a standalone page
 
 ``viz.to_svg(y)`` gives the SVG text and ``viz.save(y, "graph.png")`` writes a
 file (.svg, .png, .pdf or .dot, from the suffix). All three take the options
-of :func:`draw_dot`. Rendering (not ``.source``, not ``.dot`` files) needs
+of :func:`draw_dot`; ``viz.save(y, "graph.html")`` writes the player
+(:func:`player`, shown inline by Jupyter too). Rendering (not ``.source``, not ``.dot`` files) needs
 Graphviz's ``dot`` program; without it :class:`DotNotFoundError` says how to
 install it.
 
 Modules: :mod:`viz.dot` (the drawing), :mod:`viz.style` (kinds, colours,
 legend), :mod:`viz.groups` (neuron clusters), :mod:`viz.collapse` (one node
 per neuron), :mod:`viz.render` (SVG, files), :mod:`viz.drawing` (the
-Digraph subclass and the missing-``dot`` error), :mod:`viz.plots` (a
+Digraph subclass and the missing-``dot`` error), :mod:`viz.player` (the
+step-through player, with ``player.js`` and ``player.css``), :mod:`viz.plots` (a
 classifier's decision boundary and loss curve, with matplotlib). The plots
 need NumPy and matplotlib, so :mod:`viz.plots` is imported the first time one
 of its functions is used, and ``import viz`` loads neither.

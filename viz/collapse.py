@@ -77,8 +77,9 @@ def draw_collapsed(
     precision: int = style.DEFAULT_PRECISION,
 ) -> None:
     """Add the collapsed picture of ``order`` to ``graph`` (see the module docstring)."""
-    # Neurons of adjacent layers are fully connected: merge parallel edge runs, spread ranks.
-    graph.graph_attr.update(concentrate="true", ranksep="0.8")
+    # Neurons of adjacent layers are fully connected: merge parallel edge runs, spread ranks;
+    # neurons of a layer sit closer, so that a wide layer drawn top to bottom fits a screen.
+    graph.graph_attr.update(concentrate="true", ranksep="0.8", nodesep="0.15")
     groups, folded, boxes = fold(order, root)
     hidden = style.folded_exponents(order)
     if max_nodes is not None and len(boxes) > max_nodes:

@@ -87,6 +87,7 @@
     var counter = element("span", "agl-counter");
     bar.appendChild(counter);
     var panel = element("pre", "agl-panel");
+    panel.setAttribute("aria-live", "polite");
     var ledger = element("pre", "agl-ledger");
     root.insertBefore(bar, root.querySelector(".agl-stage"));
     root.appendChild(panel);
@@ -209,7 +210,12 @@
     }
 
     render();
+    if (root.parentElement === document.body) root.focus();  // a page of its own: keys work at once
   }
 
+  // This script's own player first (Jupyter may run it before the output is in the
+  // document), then any other player on the page that is not set up yet.
+  var own = document.currentScript && document.currentScript.closest(".agl-player");
+  if (own && !own.hasAttribute("data-ready")) setup(own);
   document.querySelectorAll(".agl-player:not([data-ready])").forEach(setup);
 })();

@@ -31,9 +31,10 @@ import re
 from collections.abc import Sequence
 from importlib import resources
 from pathlib import Path
+from typing import Any
 
 from autograd_lite import Value, topological_order
-from autograd_lite.explain import (
+from autograd_lite.explanation import (
     RULES,
     Graph,
     analyse,
@@ -58,51 +59,16 @@ _SVG_CLUTTER = re.compile(r'<!--.*?-->\n?| id="(?:node|edge|a_node|a_edge)\d+"',
 class Player:
     """The step-through player of one graph; ``html()`` is the page, Jupyter shows it inline.
 
-    Made by :func:`player`. Everything is computed when it is made, so a
-    Player is a snapshot: later changes to the Values do not show.
+    Made by :func:`player`, which computes everything at once: a Player is a
+    snapshot, later changes to the Values do not show. ``svg`` is Graphviz's
+    picture of the finished backward pass, ``data`` the timeline player.js
+    plays (``forward`` and ``backward`` steps, each node's ``ledger``).
     """
 
-    def __init__(
-        self,
-        root: Value,
-        *,
-        rankdir: str = "LR",
-        group: bool = False,
-        collapse: bool = False,
-        max_nodes: int | None = DEFAULT_MAX_NODES,
-        precision: int = style.DEFAULT_PRECISION,
-    ) -> None:
-        if not isinstance(root, Value):
-            raise TypeError(f"viz.player: root must be a Value, got {type(root).__name__}")
-        self.root = root
-        order = topological_order(root)
-        graph = analyse(root, order)
-        # The static picture shows ∂root/∂v whether or not root.backward() was called.
-        # Unlabelled results show the name the panel calls them by (v4), for the drawing only.
-        saved = [(v.grad, v.label) for v in order]
-        try:
-            for v in order:
-                v.grad = graph.grads[v]
-                if not v.is_constant:
-                    v.label = graph.name[v]
-            drawing = draw_dot(
-                root,
-                rankdir=rankdir,
-                group=group,
-                collapse=collapse,
-                max_nodes=max_nodes,
-                precision=precision,
-                legend=False,  # its colour scale would give the largest gradient away
-            )
-        finally:
-            for v, (g, label) in zip(order, saved):
-                v.grad, v.label = g, label
-        if len(order) > _QUICK_LAYOUT:
-            # Fewer rounds of crossing reduction: half the layout time of a big graph.
-            drawing.graph_attr["mclimit"] = "0.3"
-        self.svg = _compact(drawing.pipe(format="svg").decode("utf-8"))
-        timeline = _Timeline(graph, collapse=collapse, precision=precision)
-        self.data = timeline.data()
+    def __init__(self, svg: str, data: dict[str, Any], title: str) -> None:
+        self.svg = svg
+        self.data = data
+        self.title = title
 
     def _fragment(self) -> str:
         """The player as an HTML element: style, picture, data and script."""
@@ -127,7 +93,7 @@ class Player:
 
     def html(self) -> str:
         """A complete standalone HTML document (no network request of any kind)."""
-        title = html.escape(f"backprop of {self.root.label or 'a graph'} — autograd-lite")
+        title = html.escape(self.title)
         return (
             "<!DOCTYPE html>\n"
             '<html lang="en"><head><meta charset="utf-8">'
@@ -157,16 +123,39 @@ def player(
     The options are ``draw_dot``'s: ``rankdir``, ``group`` (neurons in
     clusters), ``collapse`` (one box per neuron; a backward step is then a
     whole neuron), ``max_nodes``, ``precision`` (significant digits).
-    Needs Graphviz's ``dot`` for the layout.
+    Needs Graphviz's ``dot`` for the layout. (While it draws, it briefly sets
+    the Values' ``grad`` and empty labels, and restores them.)
     """
-    return Player(
-        root,
-        rankdir=rankdir,
-        group=group,
-        collapse=collapse,
-        max_nodes=max_nodes,
-        precision=precision,
-    )
+    if not isinstance(root, Value):
+        raise TypeError(f"viz.player: root must be a Value, got {type(root).__name__}")
+    order = topological_order(root)
+    graph = analyse(root, order)
+    # The static picture shows ∂root/∂v whether or not root.backward() was called, and
+    # unlabelled results show the name the panel calls them by (v4): set for the drawing only.
+    saved = [(v.grad, v.label) for v in order]
+    try:
+        for v in order:
+            v.grad = graph.grads[v]
+            if not v.is_constant:
+                v.label = graph.name[v]
+        drawing = draw_dot(
+            root,
+            rankdir=rankdir,
+            group=group,
+            collapse=collapse,
+            max_nodes=max_nodes,
+            precision=precision,
+            legend=False,  # its colour scale would give the largest gradient away
+        )
+    finally:
+        for v, (g, label) in zip(order, saved):
+            v.grad, v.label = g, label
+    if len(order) > _QUICK_LAYOUT:
+        # Fewer rounds of crossing reduction: half the layout time of a big graph.
+        drawing.graph_attr["mclimit"] = "0.3"
+    svg = _compact(drawing.pipe(format="svg").decode("utf-8"))
+    data = _Timeline(graph, collapse=collapse, precision=precision).data()
+    return Player(svg, data, f"backprop of {root.label or 'a graph'} — autograd-lite")
 
 
 def _compact(svg: str) -> str:
@@ -232,7 +221,7 @@ class _Timeline:
     def fmt(self, x: float) -> str:
         return style.number(x, self.precision)
 
-    def data(self) -> dict:
+    def data(self) -> dict[str, Any]:
         """What player.js needs: the steps, each box's ledger and final gradient."""
         return {
             "forward": self._forward(),
@@ -254,14 +243,14 @@ class _Timeline:
             pending.clear()
             if box in self.group_name:
                 out = [m for m, b in self.shown_by.items() if b == box]
-                text = f"forward: neuron {self.group_name[box]}"
+                text = f"neuron {self.group_name[box]}"
                 if out:
                     text += f", output {self.fmt(out[0].data)}"
             elif v.parents:
-                show.append(f"op{box[1:]}")
-                text = f"forward: {name[v]} = {written(v, name, self.fmt)} = {self.fmt(v.data)}"
+                show.insert(-1, f"op{box[1:]}")  # the box last: it is the step's current node
+                text = f"{name[v]} = {written(v, name, self.fmt)} = {self.fmt(v.data)}"
             else:
-                text = f"forward: {name[v]} = {self.fmt(v.data)}, a leaf"
+                text = f"{name[v]} = {self.fmt(v.data)}, a leaf"
             steps.append({"show": show, "text": text})
         if pending and steps:
             steps[-1]["show"].extend(pending)

@@ -17,7 +17,7 @@ Kinds of Value (the rule, in order):
 
 Numbers are printed in significant digits (4 unless ``precision`` says
 otherwise), so a nonzero number never reads as zero: ``8.245e-09``, not
-``0.0000`` (:func:`autograd_lite.explain.number`).
+``0.0000`` (:func:`autograd_lite.explanation.number`).
 
 Fill colour shows the gradient: white for ``grad == 0``, deepening to orange
 as ``|grad|`` approaches the largest ``|grad|`` in the picture (the intensity
@@ -34,8 +34,8 @@ from collections.abc import Iterable
 import graphviz
 
 from autograd_lite import OPS, Value
-from autograd_lite.explain import is_constant
-from autograd_lite.explain import number as _number
+from autograd_lite.explanation import is_constant
+from autograd_lite.explanation import number as _number
 
 PARAMETER_LABEL = re.compile(r"\.[wb]\d*$")
 # Ops whose operands are not interchangeable: their edges are labelled a and b.

@@ -73,12 +73,15 @@ def number(x: float, precision: int | None = None) -> str:
     """``x`` in ``precision`` significant digits (``repr`` when None); a nonzero never reads 0.
 
     ``number(8.245e-9, 4) == '8.245e-09'``, ``number(3.0, 4) == '3.0'``,
+    ``number(-0.0, 4) == '0.0'``,
     ``number(0.1 + 0.2) == '0.30000000000000004'``.
     """
     if precision is None or not math.isfinite(x):
         return repr(float(x))
     if not isinstance(precision, int) or isinstance(precision, bool) or precision < 1:
         raise ValueError(f"precision must be a positive int or None, got {precision!r}")
+    if x == 0:
+        return "0.0"  # −0.0 too: a picture shows no sign that no digit can explain
     text = f"{x:.{precision}g}"
     # Read as a float, as Python prints one: 3 -> 3.0 (but 1e+20 stays as it is).
     return text if any(c in text for c in ".en") else text + ".0"
@@ -93,8 +96,12 @@ def local_derivatives(v: Value) -> tuple[float, ...]:
 
 
 def contribution(local: float, upstream: float) -> float:
-    """``local · upstream``, except that a zero local derivative adds exactly 0 (even × inf)."""
-    return 0.0 if local == 0 else local * upstream
+    """``local · upstream`` as ``backward`` adds it: 0 × anything = 0, even × inf or NaN.
+
+    A zero local derivative adds nothing, and a node whose gradient is 0
+    passes nothing on, even through an infinite slope.
+    """
+    return 0.0 if local == 0 or upstream == 0 else local * upstream
 
 
 def gradients(output: Value, order: list[Value] | None = None) -> dict[Value, float]:
@@ -153,7 +160,7 @@ _CALL = re.compile(r"\w+\([^()]*\)|σ\([^()]*\)|\|[^|]*\|")
 
 def is_constant(v: Value) -> bool:
     """A leaf the engine made from a plain number (the 2 of ``x**2``)."""
-    return bool(getattr(v, "is_constant", False))
+    return v.is_constant
 
 
 def explain(output: Value, node: Value, *, precision: int | None = None) -> str:
@@ -228,6 +235,10 @@ def ledger(graph: Graph, node: Value, precision: int | None = None) -> str:
             f"  {name[child]} = {written(child, name, fmt)}: {rule}; "
             f"× ∂{out}/∂{name[child]} = {fmt(upstream)} → {fmt(term)}"
         )
-    sums = " + ".join(fmt(t) for t in terms) if len(terms) > 1 else ""
+    sums = ""
+    if len(terms) > 1:  # 0.4578 − 0.19 + 0.2678, not 0.4578 + -0.19 + 0.2678
+        sums = fmt(terms[0]) + "".join(
+            f" − {fmt(-t)}" if t < 0 else f" + {fmt(t)}" for t in terms[1:]
+        )
     lines.append(f"{head} = {sums + ' = ' if sums else ''}{fmt(total)}")
     return "\n".join(lines)

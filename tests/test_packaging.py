@@ -145,3 +145,29 @@ def test_wheel_ships_three_packages_license_and_markers(tmp_path: Path) -> None:
     assert f"\nVersion: {autograd_lite.__version__}\n" in metadata
     assert "\nLicense-Expression: MIT\n" in metadata
     assert "autograd_lite/cli/__init__.py" in names
+
+
+def test_lazy_names_load_on_first_use() -> None:
+    code = """
+import sys
+import nn, viz
+assert "numpy" not in sys.modules and "matplotlib" not in sys.modules
+assert {"data", "derivations"} <= set(dir(nn)) and "plot_loss" in dir(viz)
+X, y = nn.data.make_moons(10, seed=0)
+from nn import derivations
+from nn.derivations import run_all
+assert derivations.run_all is run_all and nn.derivations is derivations
+assert viz.plot_loss is viz.plots.plot_loss
+assert viz.plot_decision_boundary is sys.modules["viz.plots"].plot_decision_boundary
+for module, name in ((nn, "nope"), (viz, "nope")):
+    try:
+        getattr(module, name)
+    except AttributeError as e:
+        assert f"has no attribute {name!r}" in str(e)
+    else:
+        raise AssertionError(name)
+print("ok")
+"""
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == "ok\n"

@@ -91,6 +91,8 @@ bench: $(VENV)/.installed-dev torch-oracle
 # Regenerate the pictures the README shows.
 docs: $(VENV)/.installed dot
 	$(VENV)/bin/autograd-lite demo --out docs --no-check
+	$(VENV)/bin/autograd-lite graph 'tanh(x1*w1 + x2*w2 + b)' x1=2 w1=-3 x2=0 w2=1 \
+	  b=6.881373587019543 -o docs/tanh_neuron.svg
 
 # Rebuild the teaching notebooks from notebooks/src/ (runs each one and stores its outputs).
 notebooks: $(VENV)/.installed-dev dot

@@ -22,7 +22,9 @@ import re
 import statistics
 import subprocess
 import sys
+from pathlib import Path
 
+ROOT = Path(__file__).resolve().parents[1]  # the checkout whose packages are measured
 MODULES = ("autograd_lite", "nn", "viz")
 HEAVY = ("numpy", "graphviz", "matplotlib", "tqdm")
 BUDGET_MS = {"nn": 100.0}
@@ -38,6 +40,7 @@ def import_once(module: str) -> tuple[float, list[str]]:
         capture_output=True,
         text=True,
         check=True,
+        cwd=ROOT,  # `-c` puts the working directory first on sys.path: import this checkout
     )
     cumulative = None
     loaded = set()

@@ -59,24 +59,37 @@ def make_moons(n: int, noise: float = 0.1, seed: int = 0) -> tuple[np.ndarray, n
 
 
 def make_spirals(
-    n: int, classes: int = 3, noise: float = 0.1, seed: int = 0
+    n: int, classes: int = 3, noise: float = 0.03, seed: int = 0, *, turns: float = 1.5
 ) -> tuple[np.ndarray, np.ndarray]:
-    """``classes`` spiral arms around the origin.
+    """``classes`` interleaved spiral arms around the origin, each turning ``turns`` times.
 
-    Arm c has points at radius r ∈ [0.1, 1] and angle θ = 2πc/classes + 4r
-    (each arm turns 4 radians, about two thirds of a turn, as in CS231n's spirals).
+    Arm c is the Archimedean spiral r = r₀ + (1 − r₀)·t, θ = 2πc/classes + 2π·turns·t
+    for t ∈ [0, 1], with r₀ = 0.2: it winds out from radius 0.2 to 1, and
+    neighbouring arms are (1 − r₀)/(turns·classes) apart along a radius (0.18 for
+    3 arms of 1.5 turns, so the default noise of 0.03 keeps them apart). Points
+    are spaced about evenly along each arm (r² grows linearly with the point's
+    index), so the outer turns are as dense as the inner ones.
     """
     if isinstance(classes, bool) or not isinstance(classes, (int, np.integer)) or classes < 1:
         raise ValueError(f"classes must be a positive integer, got {classes!r}")
+    turns = float(turns)
+    if not (math.isfinite(turns) and turns > 0.0):
+        raise ValueError(f"turns must be a positive number, got {turns!r}")
     n = _check_n(n, int(classes))
     noise = _check_noise("noise", noise)
     rng = np.random.default_rng(seed)
+    r0 = SPIRAL_INNER_RADIUS
     parts = []
     for c, count in enumerate(_counts(n, int(classes))):
-        r = np.linspace(0.1, 1.0, count)
-        theta = 2.0 * math.pi * c / classes + 4.0 * r
+        # Arc length along the arm grows about as r², so equal steps in r² are equal steps along it.
+        r = np.sqrt(np.linspace(r0 * r0, 1.0, count))
+        t = (r - r0) / (1.0 - r0)
+        theta = 2.0 * math.pi * (c / classes + turns * t)
         parts.append(np.stack([r * np.cos(theta), r * np.sin(theta)], axis=1))
     return _finish(parts, noise, rng)
+
+
+SPIRAL_INNER_RADIUS = 0.2
 
 
 def make_blobs(

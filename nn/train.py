@@ -281,10 +281,10 @@ def _diverged(what: str, epoch: int, optimizer: Optimizer, history: History) -> 
 
 def predict(model: Module, X: Any, *, threshold: float = 0.0) -> np.ndarray:
     """The predicted class of every row of X (argmax, or score > threshold), without a graph."""
-    with no_grad():
-        classes = [predicted_class(model([float(v) for v in row]), threshold) for row in X]
     import numpy as np
 
+    with no_grad():
+        classes = [predicted_class(model([float(v) for v in row]), threshold) for row in X]
     return np.array(classes, dtype=np.int64)
 
 

@@ -60,14 +60,40 @@ def test_noise_free_moons_lie_on_their_arcs():
     assert np.all(upper[:, 1] >= 0) and np.all(lower[:, 1] <= 0.5 + 1e-12)
 
 
-def test_noise_free_spiral_arms_turn_by_four_radians():
-    X, y = nn.data.make_spirals(30, classes=3, noise=0.0)
+@pytest.mark.parametrize("turns", [1.5, 0.6, 2.0])
+def test_noise_free_spiral_arms_turn_as_asked(turns):
+    X, y = nn.data.make_spirals(60, classes=3, noise=0.0, turns=turns)
     r = np.hypot(X[:, 0], X[:, 1])
-    assert r.min() == pytest.approx(0.1) and r.max() == pytest.approx(1.0)
+    assert r.min() == pytest.approx(0.2) and r.max() == pytest.approx(1.0)
     for c in range(3):
         arm = X[y == c][np.argsort(r[y == c])]
         angle = np.unwrap(np.arctan2(arm[:, 1], arm[:, 0]))
-        assert angle[-1] - angle[0] == pytest.approx(4 * 0.9)
+        assert angle[-1] - angle[0] == pytest.approx(2 * np.pi * turns)
+        start = 2 * np.pi * c / 3  # the arms start a third of a turn apart
+        assert [np.cos(angle[0]), np.sin(angle[0])] == pytest.approx([np.cos(start), np.sin(start)])
+        assert np.all(np.diff(angle) > 0)  # winding one way, no fold
+
+
+def test_default_spirals_are_spirals_not_blobs():
+    """Each arm turns 1.5 times, points about evenly spaced along it, arms never touching."""
+    X, y = nn.data.make_spirals(300, noise=0.0)
+    for c in range(3):
+        arm = X[y == c][np.argsort(np.hypot(*X[y == c].T))]
+        angle = np.unwrap(np.arctan2(arm[:, 1], arm[:, 0]))
+        assert (angle[-1] - angle[0]) / (2 * np.pi) == pytest.approx(1.5)
+        steps = np.hypot(*np.diff(arm, axis=0).T)
+        assert steps.max() < 1.3 * steps.min()  # even spacing along the arm
+    gaps = np.hypot(*(X[:, None, :] - X[None, :, :]).transpose(2, 0, 1))
+    other = y[:, None] != y[None, :]
+    # Neighbouring arms are 0.8 / 4.5 ≈ 0.18 apart; a point's own arm is much closer.
+    assert gaps[other].min() > 0.15
+    assert np.max(np.min(np.where(other | np.eye(len(X), dtype=bool), np.inf, gaps), axis=1)) < 0.1
+
+
+def test_spirals_reject_bad_turns():
+    for turns in (0, -1.0, float("nan")):
+        with pytest.raises(ValueError, match="turns"):
+            nn.data.make_spirals(30, turns=turns)
 
 
 def test_blob_noise_has_the_requested_std():

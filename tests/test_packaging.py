@@ -119,3 +119,55 @@ def test_import_leaves_heavy_libraries_for_later(package: str) -> None:
     assert result.returncode == 0, result.stderr
     allowed = {"viz": ["graphviz"], "nn": []}[package]  # viz draws with graphviz: its core
     assert result.stdout.strip() == repr(allowed)
+
+
+@pytest.mark.slow
+def test_wheel_ships_three_packages_license_and_markers(tmp_path: Path) -> None:
+    """What ``pip install .`` installs: built here as a wheel, read as a zip."""
+    import zipfile
+
+    result = subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", str(ROOT), "--no-deps", "-q", "-w", str(tmp_path)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stderr
+    (wheel,) = tmp_path.glob("autograd_lite-*.whl")
+    names = zipfile.ZipFile(wheel).namelist()
+    info = next(n.split("/")[0] for n in names if n.endswith(".dist-info/METADATA"))
+    top_level = zipfile.ZipFile(wheel).read(f"{info}/top_level.txt").decode().split()
+    assert sorted(top_level) == sorted(PACKAGES)
+    for package in PACKAGES:
+        assert f"{package}/py.typed" in names
+    assert f"{info}/licenses/LICENSE" in names
+    metadata = zipfile.ZipFile(wheel).read(f"{info}/METADATA").decode()
+    assert f"\nVersion: {autograd_lite.__version__}\n" in metadata
+    assert "\nLicense-Expression: MIT\n" in metadata
+    assert "autograd_lite/cli/__init__.py" in names
+
+
+def test_lazy_names_load_on_first_use() -> None:
+    code = """
+import sys
+import nn, viz
+assert "numpy" not in sys.modules and "matplotlib" not in sys.modules
+assert {"data", "derivations"} <= set(dir(nn)) and "plot_loss" in dir(viz)
+X, y = nn.data.make_moons(10, seed=0)
+from nn import derivations
+from nn.derivations import run_all
+assert derivations.run_all is run_all and nn.derivations is derivations
+assert viz.plot_loss is viz.plots.plot_loss
+assert viz.plot_decision_boundary is sys.modules["viz.plots"].plot_decision_boundary
+for module, name in ((nn, "nope"), (viz, "nope")):
+    try:
+        getattr(module, name)
+    except AttributeError as e:
+        assert f"has no attribute {name!r}" in str(e)
+    else:
+        raise AssertionError(name)
+print("ok")
+"""
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == "ok\n"

@@ -60,16 +60,16 @@ if TYPE_CHECKING:
     from . import plots as plots
     from .plots import plot_decision_boundary, plot_loss
 
-# Names imported on first use (PEP 562), and the submodule each comes from.
-_LAZY = {"plots": "", "plot_decision_boundary": "plots", "plot_loss": "plots"}
+_PLOTS = ("plot_decision_boundary", "plot_loss")  # from viz.plots, imported on first use
 
 
 def __getattr__(name: str) -> Any:
-    """Import :mod:`viz.plots` (NumPy, matplotlib) only when a plot is asked for."""
-    if name not in _LAZY:
+    """Import :mod:`viz.plots` (NumPy, matplotlib) only when a plot is asked for (PEP 562)."""
+    if name != "plots" and name not in _PLOTS:
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    module = importlib.import_module(f".{_LAZY[name] or name}", __name__)
-    return module if not _LAZY[name] else getattr(module, name)
+    plots = importlib.import_module(".plots", __name__)
+    globals().update({n: getattr(plots, n) for n in _PLOTS})  # later lookups skip this
+    return plots if name == "plots" else globals()[name]
 
 
 def __dir__() -> list[str]:

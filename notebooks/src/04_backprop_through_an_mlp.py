@@ -278,14 +278,15 @@ viz.player(L_point, collapse=True, rankdir="TB")
 # %% [markdown]
 # ## Training on spirals
 #
-# Three spiral arms, 50 points each, curled around each other: no line separates any
-# two of them. We train a bigger network of the same shape, `MLP(2, [16, 16, 3])`,
+# Three short spiral arms (0.6 of a turn each), 50 points each, curled around each
+# other: no line separates any two of them. We train a bigger network of the same
+# shape, `MLP(2, [16, 16, 3])`,
 # with `nn.train.fit`, which repeats what we did above on the whole data set:
 # build the mean loss, `backward`, and let the optimizer (Adam) update every
 # parameter from its `.grad`.
 
 # %%
-X, y = data.make_spirals(150, classes=3, noise=0.05, seed=0)
+X, y = data.make_spirals(150, classes=3, noise=0.05, seed=0, turns=0.6)
 model = nn.MLP(2, [16, 16, 3], seed=0)
 history = train.fit(
     model, X, y, optimizer=optim.Adam(model.parameters(), lr=0.05), epochs=40, progress=False

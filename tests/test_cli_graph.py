@@ -327,7 +327,7 @@ def test_stdout_gets_utf8_bytes_whatever_its_encoding(tmp_path):
 def test_text_output_on_a_console_without_greek_escapes_instead_of_crashing(tmp_path):
     done = _cli(tmp_path, ["check"], subprocess.PIPE, PYTHONIOENCODING="cp1252")
     assert done.returncode == 0, done.stderr
-    assert b"x \\u2260 0" in done.stdout and b"Traceback" not in done.stderr  # ≠ is not in cp1252
+    assert b"\\u2260" in done.stdout and b"Traceback" not in done.stderr  # ≠ is not in cp1252
 
 
 @needs_dot

@@ -324,6 +324,12 @@ def test_stdout_gets_utf8_bytes_whatever_its_encoding(tmp_path):
     ET.fromstring(done.stdout)
 
 
+def test_text_output_on_a_console_without_greek_escapes_instead_of_crashing(tmp_path):
+    done = _cli(tmp_path, ["check"], subprocess.PIPE, PYTHONIOENCODING="cp1252")
+    assert done.returncode == 0, done.stderr
+    assert b"\\u2260" in done.stdout and b"Traceback" not in done.stderr  # ≠ is not in cp1252
+
+
 @needs_dot
 @pytest.mark.skipif(sys.platform == "win32", reason="POSIX file descriptors")
 def test_a_closed_stdout_is_a_one_line_error(tmp_path):

@@ -85,6 +85,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``autograd-lite`` console script."""
+    for stream in (sys.stdout, sys.stderr):
+        # A console that cannot show σ or ≠ (Windows' cp1252) gets \u03c3, not a traceback.
+        if getattr(stream, "errors", None) == "strict" and hasattr(stream, "reconfigure"):
+            stream.reconfigure(errors="backslashreplace")
     try:
         args = build_parser().parse_args(argv)
     except SystemExit as e:  # argparse has printed the usage and its error, or --help

@@ -20,7 +20,7 @@ Why the common operators are written out: ``+ - * /``, ``neg`` and ``relu``
 make almost every node of a network, so their methods build the node
 themselves, with the op table's forward and rule written inline (``x + y``
 with slopes 1, 1; ``x·y`` with slopes y, x; ...), instead of calling the
-table's two functions through a generic helper: that is a third of the
+table's two functions through a generic helper: that is about a quarter of the
 forward's time. Only the recording mode's fast case is inlined: inside
 ``no_grad()`` or ``detect_anomaly()`` and for a division by zero every
 operator goes through the table (``_binary``/``_unary``), and a test checks,

@@ -33,7 +33,7 @@ from __future__ import annotations
 import math
 import numbers
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from contextvars import ContextVar
 from typing import Any
 
@@ -532,7 +532,7 @@ def _mode_on(flag: int) -> Iterator[None]:
         _modes.reset(token)
 
 
-def no_grad() -> Any:
+def no_grad() -> AbstractContextManager[None]:
     """Inside this block, results are leaves: no parents, op '', nothing recorded.
 
     The mode belongs to the current thread and asyncio task (a context
@@ -541,7 +541,7 @@ def no_grad() -> Any:
     return _mode_on(NO_GRAD)
 
 
-def detect_anomaly() -> Any:
+def detect_anomaly() -> AbstractContextManager[None]:
     """Inside this block, a NaN or infinity made by any op, forward or backward,
     raises FloatingPointError naming the op.
 

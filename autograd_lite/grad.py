@@ -30,28 +30,80 @@ def grad(
     for x in inputs:
         if not isinstance(x, Value):
             raise TypeError(f"grad: every input must be a Value, got {type(x).__name__}")
-    anomaly = _mode() & ANOMALY
-    grads: dict[Value, Any] = {output: 1.0}
-    for v in reversed(topological_order(output)):
-        g = grads.get(v)
-        if g is None or not v.parents:
-            continue
-        local = OPS[v.op].rule(v, *v.parents) if create_graph else (v._da, v._db)
-        for p, d in zip(v.parents, local):
-            # A zero local derivative adds nothing, even times an inf/NaN gradient. With
-            # create_graph a slope that is a Value equal to 0 is kept when g is finite:
-            # its product is 0 but still has derivatives.
-            if d.__class__ is Value:
-                if not d.data and not math.isfinite(_data(g)):
-                    continue
-            elif not d:
-                continue
-            contribution = d * g
-            if anomaly:
-                _check(contribution, v.op, "backward")
-            grads[p] = grads[p] + contribution if p in grads else contribution
+    order = topological_order(output)
+    if create_graph:
+        grads = _differentiable(order, output)
+    elif _mode() & ANOMALY:
+        grads = _checked(order, output)
+    else:
+        grads = _first_order(order, output)
     result = []
     for x in inputs:
         g = grads.get(x, 0.0)
         result.append(g if isinstance(g, Value) else Value(g))
     return result
+
+
+def _first_order(order: list[Value], output: Value) -> dict[Value, Any]:
+    """backward's loop on a dict instead of the .grad fields (same numbers, bit for bit)."""
+    grads: dict[Value, float] = {output: 1.0}
+    get = grads.get
+    for v in reversed(order):
+        a = v._a
+        if a is None:
+            continue
+        g = get(v)
+        if not g:  # not reached, or 0: passes nothing on (0 × anything = 0)
+            continue
+        d = v._da
+        if d:
+            grads[a] = get(a, 0.0) + d * g
+        b = v._b
+        if b is not None:
+            d = v._db
+            if d:
+                grads[b] = get(b, 0.0) + d * g
+    return grads
+
+
+def _checked(order: list[Value], output: Value) -> dict[Value, Any]:
+    """_first_order inside detect_anomaly: every contribution is checked."""
+    grads: dict[Value, float] = {output: 1.0}
+    for v in reversed(order):
+        g = grads.get(v)
+        if not g or v._a is None:
+            continue
+        for p, d in zip(v.parents, (v._da, v._db)):
+            if d:
+                contribution = d * g
+                _check(contribution, v.op, "backward")
+                grads[p] = grads.get(p, 0.0) + contribution
+    return grads
+
+
+def _differentiable(order: list[Value], output: Value) -> dict[Value, Any]:
+    """The gradient as Values built by the op table's rules (create_graph=True).
+
+    0 × anything = 0 as in backward, but a product of Values that is 0 is kept
+    unless the other factor is inf/NaN: it is 0 yet still has derivatives.
+    """
+    anomaly = _mode() & ANOMALY
+    grads: dict[Value, Any] = {output: 1.0}
+    for v in reversed(order):
+        g = grads.get(v)
+        if g is None or not v.parents:
+            continue
+        g_data = _data(g)
+        if not g_data and g.__class__ is not Value:
+            continue
+        for p, d in zip(v.parents, OPS[v.op].rule(v, *v.parents)):
+            d_data = _data(d)
+            if not d_data and (d.__class__ is not Value or not math.isfinite(g_data)):
+                continue
+            if not g_data and not math.isfinite(d_data):
+                continue
+            contribution = d * g
+            if anomaly:
+                _check(contribution, v.op, "backward")
+            grads[p] = grads[p] + contribution if p in grads else contribution
+    return grads

@@ -117,10 +117,13 @@ def _sqrt(x: float) -> float:
 
 
 def _sqrt_rule(out: Any, x: Any) -> tuple[Any]:
-    # d √x/dx = 1/(2√x) = 1/(2·out); at 0 the slope is +inf, as x^(−1/2)/2 (a node on Values).
-    if float(out) == 0:
-        return (0.5 * _power(x, -0.5),)
-    return (0.5 / out,)
+    # d √x/dx = 1/(2√x) = 1/(2·out); at 0 the slope is infinite: 1/(2·±0) = ±inf on
+    # floats (as torch), x^(−1/2)/2 as a node on Values (so it has a derivative).
+    if float(out) != 0:
+        return (0.5 / out,)
+    if isinstance(out, float):
+        return (math.copysign(math.inf, out),)
+    return (0.5 * _power(x, -0.5),)
 
 
 def _sin(x: float) -> float:
@@ -170,7 +173,9 @@ def _max(x: float, y: float) -> float:
 
 def _max_rule(out: Any, x: Any, y: Any) -> tuple[float, float]:
     # d max(x, y) = 1 for the larger side, 0 for the other; a tie splits it ½, ½;
-    # with a NaN both sides get 1 (as torch).
+    # with a NaN both sides get 1 (as torch). Compared as floats: Values compare their
+    # data with < and >, but == on Values is identity.
+    x, y = float(x), float(y)
     if x > y:
         return 1.0, 0.0
     if x < y:

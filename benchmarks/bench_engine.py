@@ -2,17 +2,33 @@
 
 The workload is micrograd's demo notebook: an MLP 2-16-16-1 (ReLU) on 100
 two-moons points, SVM max-margin loss + 1e-4·L2, backward, SGD update
-(about 65,000 nodes a step). Both engines start from the same weights and the
+(about 65,800 nodes a step). Both engines start from the same weights and the
 script checks that they compute the same loss at every step.
 
-Steps alternate between the two engines in one process. Each timed step
-includes reclaiming its graph (``gc.collect()`` right after it): micrograd's
-closures form reference cycles that only the cyclic collector frees, and
-without this the collection of one engine's garbage lands on the other's
-clock. A second table times each engine alone for consecutive steps, with no
-forced collection, as a user would run it.
+How it is timed (so that the figures can be trusted on a busy machine):
 
-Run: ``make bench`` or ``python benchmarks/bench_engine.py [--steps N]``.
+- Rounds: each round times every measurement once for each engine, the two
+  engines taking turns (which one goes first alternates from round to
+  round). The tables give the median over the rounds and the spread
+  [min–max]; a ratio is the median of the rounds' own ratios.
+- CPU time (``time.process_time``, this process only) beside wall time: CPU
+  time is what the engine costs; wall time also counts whatever else the
+  machine was doing.
+- "step incl. gc": each step is followed by ``gc.collect()`` inside its own
+  timing, so the collection of one engine's garbage never lands on the other
+  engine's clock. "steps alone": consecutive steps of one engine, no forced
+  collection, as a user runs them. "step, gc off": the same step with the
+  cyclic garbage collector disabled, which shows how much of each engine's
+  time is the collector.
+- micrograd's figure depends on the size of the heap: its closures make
+  reference cycles, so most of its step is the cyclic collector, whose full
+  collections walk every live object of the process. The same micrograd step
+  is slower in a process that holds more objects (a notebook, a test run).
+
+Also measured on autograd-lite alone: ``grad()`` against ``backward()`` on the
+same graph, bytes per node (tracemalloc), and nodes per second.
+
+Run: ``make bench`` or ``python benchmarks/bench_engine.py [--rounds N]``.
 Needs the ``bench`` extra (``pip install -e .[bench]``: micrograd from PyPI).
 """
 
@@ -23,14 +39,16 @@ import gc
 import statistics
 import time
 import tracemalloc
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import micrograd.engine
 import micrograd.nn
 
 import nn
-from autograd_lite import Value, topological_order
+from autograd_lite import Value, grad, topological_order
+
+ENGINES = ("autograd-lite", "micrograd")
 
 
 def make_models(seed: int) -> tuple[Any, Any]:
@@ -62,52 +80,50 @@ def sgd_step(model: Any, value: Callable[[float], Any], X: Any, y: Any, lr: floa
     return total.data
 
 
-def timed(fn: Callable[[], Any], collect: bool) -> tuple[float, Any]:
-    if collect:
-        gc.collect()
-    start = time.perf_counter()
+def clocks(fn: Callable[[], Any]) -> tuple[float, float, Any]:
+    """(CPU seconds, wall seconds, result) of one call."""
+    cpu, wall = time.process_time(), time.perf_counter()
     result = fn()
-    if collect:
-        gc.collect()
-    return time.perf_counter() - start, result
+    return time.process_time() - cpu, time.perf_counter() - wall, result
 
 
-def graph_stats(model: Any, X: Any, y: Any) -> dict[str, float]:
-    """Forward/backward nodes per second and bytes per node (tracemalloc) for our engine."""
+def spread(values: Sequence[float], scale: float = 1.0, digits: int = 1) -> str:
+    """'median [min–max]' of the values times scale."""
+    v = [x * scale for x in values]
+    return f"{statistics.median(v):.{digits}f} [{min(v):.{digits}f}–{max(v):.{digits}f}]"
+
+
+class Rows:
+    """Per-engine samples of each measurement, one per round."""
+
+    def __init__(self) -> None:
+        self.samples: dict[str, dict[str, list[float]]] = {}
+
+    def add(self, row: str, engine: str, seconds: float) -> None:
+        self.samples.setdefault(row, {e: [] for e in ENGINES})[engine].append(seconds)
+
+    def print(self) -> None:
+        print(f"{'[ms]':28}{'autograd-lite':>22}{'micrograd':>24}{'micrograd / ours':>22}")
+        for row, by_engine in self.samples.items():
+            ours, theirs = by_engine["autograd-lite"], by_engine["micrograd"]
+            ratios = [m / o for o, m in zip(ours, theirs)]
+            print(
+                f"{row:28}{spread(ours, 1e3):>22}{spread(theirs, 1e3, 0):>24}"
+                f"{spread(ratios, digits=1) + 'x':>22}"
+            )
+
+
+def bytes_per_node(
+    model: Any, value: Callable[[float], Any], parents: Callable[[Any], Any], X: Any, y: Any
+) -> float:
     gc.collect()
     tracemalloc.start()
-    total = loss_of(model, Value, X, y)
-    allocated, _ = tracemalloc.get_traced_memory()
-    tracemalloc.stop()
-    nodes = len(topological_order(total))
-    del total
-    forward, backward = [], []
-    for _ in range(5):
-        gc.collect()
-        start = time.perf_counter()
-        total = loss_of(model, Value, X, y)
-        middle = time.perf_counter()
-        total.backward()
-        forward.append(middle - start)
-        backward.append(time.perf_counter() - middle)
-        del total
-    return {
-        "nodes": nodes,
-        "bytes_per_node": allocated / nodes,
-        "forward_nodes_per_s": nodes / statistics.median(forward),
-        "backward_nodes_per_s": nodes / statistics.median(backward),
-    }
-
-
-def micrograd_bytes_per_node(model: Any, X: Any, y: Any) -> float:
-    gc.collect()
-    tracemalloc.start()
-    total = loss_of(model, micrograd.engine.Value, X, y)
+    total = loss_of(model, value, X, y)
     allocated, _ = tracemalloc.get_traced_memory()
     tracemalloc.stop()
     seen, stack = {id(total)}, [total]
     while stack:
-        for child in stack.pop()._prev:
+        for child in parents(stack.pop()):
             if id(child) not in seen:
                 seen.add(id(child))
                 stack.append(child)
@@ -116,59 +132,105 @@ def micrograd_bytes_per_node(model: Any, X: Any, y: Any) -> float:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--steps", type=int, default=7, help="timed steps per engine")
+    parser.add_argument("--rounds", type=int, default=7, help="alternating rounds (>= 5)")
+    parser.add_argument("--alone", type=int, default=3, help="consecutive steps per round")
     parser.add_argument("--seed", type=int, default=1)
     args = parser.parse_args()
+    if args.rounds < 5:
+        parser.error("--rounds must be at least 5 (medians of fewer rounds are not reported)")
 
     X, y01 = nn.data.make_moons(100, noise=0.1, seed=0)
     y = y01 * 2 - 1  # labels -1 / +1 for the max-margin loss
     ours, theirs = make_models(args.seed)
+    setups = {"autograd-lite": (ours, Value), "micrograd": (theirs, micrograd.engine.Value)}
 
-    side_by_side: dict[str, list[float]] = {"autograd-lite": [], "micrograd": []}
-    for step in range(args.steps):
-        lr = 1.0 - 0.9 * step / 100  # the demo's learning-rate schedule
-        t_ours, loss_ours = timed(lambda lr=lr: sgd_step(ours, Value, X, y, lr), collect=True)
-        t_micro, loss_micro = timed(
-            lambda lr=lr: sgd_step(theirs, micrograd.engine.Value, X, y, lr), collect=True
-        )
-        if abs(loss_ours - loss_micro) > 1e-9 * max(1.0, abs(loss_micro)):
-            raise SystemExit(f"step {step}: losses differ: {loss_ours!r} vs {loss_micro!r}")
-        side_by_side["autograd-lite"].append(t_ours)
-        side_by_side["micrograd"].append(t_micro)
+    rows = Rows()
+    engine_only: dict[str, list[float]] = {"fwd": [], "bwd": [], "grad": [], "ratio": []}
+    step = 0
+    for r in range(args.rounds):
+        order = ENGINES if r % 2 == 0 else ENGINES[::-1]
+        # 1. one step each, its garbage collected on its own clock; losses must agree
+        losses = {}
+        for engine in order:
+            model, value = setups[engine]
+            lr = 1.0 - 0.9 * step / 100  # the demo's learning-rate schedule
 
-    alone: dict[str, float] = {}
-    for name, model, value in (
-        ("autograd-lite", ours, Value),
-        ("micrograd", theirs, micrograd.engine.Value),
-    ):
+            def collected(m: Any = model, v: Any = value, lr: float = lr) -> float:
+                loss = sgd_step(m, v, X, y, lr)
+                gc.collect()
+                return loss
+
+            gc.collect()
+            cpu, wall, losses[engine] = clocks(collected)
+            rows.add("step incl. gc, CPU", engine, cpu)
+            rows.add("step incl. gc, wall", engine, wall)
+        step += 1
+        a, m = losses["autograd-lite"], losses["micrograd"]
+        if abs(a - m) > 1e-9 * max(1.0, abs(m)):
+            raise SystemExit(f"round {r}: losses differ: {a!r} vs {m!r}")
+        # 2. consecutive steps, no forced collection (the per-step mean of the block)
+        for engine in order:
+            model, value = setups[engine]
+
+            def block(m: Any = model, v: Any = value) -> None:
+                for _ in range(args.alone):
+                    sgd_step(m, v, X, y, 0.01)
+
+            gc.collect()
+            cpu, wall, _ = clocks(block)
+            rows.add("steps alone, CPU", engine, cpu / args.alone)
+            rows.add("steps alone, wall", engine, wall / args.alone)
+        # 3. one step with the cyclic collector off
+        for engine in order:
+            model, value = setups[engine]
+            gc.collect()
+            gc.disable()
+            try:
+                cpu, _, _ = clocks(lambda m=model, v=value: sgd_step(m, v, X, y, 0.01))
+            finally:
+                gc.enable()
+            rows.add("step, gc off, CPU", engine, cpu)
+        # 4. ours alone: forward, backward, and grad() on the same graph
         gc.collect()
-        times = [
-            timed(lambda m=model, v=value: sgd_step(m, v, X, y, 0.01), collect=False)[0]
-            for _ in range(args.steps + 2)
-        ]
-        alone[name] = statistics.median(times[2:])  # after two warm-up steps
-    gc.collect()
-
-    stats = graph_stats(ours, X, y)
-    micro_bytes = micrograd_bytes_per_node(theirs, X, y)
-    ours_t = statistics.median(side_by_side["autograd-lite"])
-    micro_t = statistics.median(side_by_side["micrograd"])
+        cpu_f, _, total = clocks(lambda: loss_of(ours, Value, X, y))
+        params = ours.parameters()
+        cpu_g, _, _ = clocks(lambda t=total, p=params: grad(t, p))
+        ours.zero_grad()
+        cpu_b, _, _ = clocks(total.backward)
+        engine_only["fwd"].append(cpu_f)
+        engine_only["bwd"].append(cpu_b)
+        engine_only["grad"].append(cpu_g)
+        engine_only["ratio"].append(cpu_g / cpu_b)
+        nodes = len(topological_order(total))
+        del total
+        gc.collect()
 
     print("micrograd demo step: MLP 2-16-16-1, 100 moons points, SVM loss + L2, SGD")
-    print(f"graph: {stats['nodes']:,} nodes a step; losses equal at every step\n")
-    print(f"{'':34}{'autograd-lite':>15}{'micrograd':>12}{'ratio':>9}")
+    print(f"graph: {nodes:,} nodes a step; losses equal at every step")
     print(
-        f"{'step, alternating (incl. gc) [s]':34}{ours_t:15.4f}{micro_t:12.4f}"
-        f"{micro_t / ours_t:8.1f}x"
+        f"{args.rounds} rounds, the engines taking turns; median [min–max] over the rounds; "
+        "CPU = this process's CPU time\n"
     )
-    a, m = alone["autograd-lite"], alone["micrograd"]
-    print(f"{'step, each alone [s]':34}{a:15.4f}{m:12.4f}{m / a:8.1f}x")
+    rows.print()
     print(
-        f"{'bytes per node (tracemalloc)':34}{stats['bytes_per_node']:15.0f}{micro_bytes:12.0f}"
-        f"{micro_bytes / stats['bytes_per_node']:8.1f}x"
+        "\nmicrograd's time depends on the heap: most of its step is the cyclic garbage\n"
+        "collector (compare the gc-off row), whose full collections walk every live\n"
+        "object of the process, so the same step is slower in a bigger process.\n"
     )
-    print(f"{'forward nodes / s':34}{stats['forward_nodes_per_s']:15,.0f}")
-    print(f"{'backward nodes / s':34}{stats['backward_nodes_per_s']:15,.0f}")
+    f, b, g = engine_only["fwd"], engine_only["bwd"], engine_only["grad"]
+    ours_bytes = bytes_per_node(ours, Value, lambda v: v.parents, X, y)
+    micro_bytes = bytes_per_node(theirs, micrograd.engine.Value, lambda v: v._prev, X, y)
+    print("autograd-lite alone, CPU [ms]")
+    print(f"{'forward (build the graph)':34}{spread(f, 1e3):>22}")
+    print(f"{'backward()':34}{spread(b, 1e3):>22}")
+    print(f"{'grad(loss, params), same graph':34}{spread(g, 1e3):>22}")
+    print(f"{'grad() / backward()':34}{spread(engine_only['ratio'], digits=2) + 'x':>22}")
+    print(f"{'forward nodes / s':34}{nodes / statistics.median(f):>22,.0f}")
+    print(f"{'backward nodes / s':34}{nodes / statistics.median(b):>22,.0f}")
+    print(
+        f"{'bytes per node (tracemalloc)':34}{ours_bytes:>22.0f}"
+        f"   micrograd {micro_bytes:.0f} ({micro_bytes / ours_bytes:.1f}x)"
+    )
 
 
 if __name__ == "__main__":

@@ -58,6 +58,18 @@ def test_x_to_the_0_has_slope_0_under_an_infinite_gradient() -> None:
         assert grad(out, [x], create_graph=create_graph)[0].data == 0.0
 
 
+def test_a_zero_gradient_passes_nothing_through_an_infinite_slope() -> None:
+    """s − s has gradient 1 − 1 = 0 at s = √x, whose slope at x = 0 is +inf: 0 × ∞ = 0
+    in backward and in grad alike (torch: NaN)."""
+    x = Value(0.0)
+    s = x.sqrt()
+    out = s - s
+    out.backward()
+    assert (s.grad, x.grad) == (0.0, 0.0)
+    for create_graph in (False, True):
+        assert grad(out, [x], create_graph=create_graph)[0].data == 0.0
+
+
 def test_mul_by_a_zero_value_keeps_its_second_derivative() -> None:
     """The mask only drops a zero slope times a non-finite gradient: x·y at y = 0
     still has ∂²/∂x∂y = 1 through a finite gradient."""
@@ -348,3 +360,15 @@ def test_asyncio_tasks_each_have_their_own_modes() -> None:
     log = asyncio.run(main())
     assert sorted(set(log)) == ["anomaly caught", "eval leaf", "train ok"]
     assert (Value(1.0) * 2.0).parents
+
+
+def test_the_expression_parser_knows_abs_sin_cos_sqrt() -> None:
+    from autograd_lite.expr import parse_expression
+
+    root = parse_expression("abs(x) + sin(x) * cos(x) + sqrt(x * x + 1)", {"x": -0.5})
+    root.backward()
+    x = next(v for v in al.topological_order(root) if v.label == "x")
+    # d/dx = sign(x) + cos(2x) + x/√(x² + 1)
+    expected = -1.0 + math.cos(-1.0) + -0.5 / math.sqrt(1.25)
+    assert x.grad == pytest.approx(expected, rel=1e-12)
+    assert {"abs", "sin", "cos", "sqrt"} <= {v.op for v in al.topological_order(root)}

@@ -288,7 +288,7 @@ def vector_ops() -> dict[str, VectorOp]:
         "cos": VectorOp(np.cos, lambda out, x: (-np.sin(x),), lambda out, x: np.isinf(x)),
         "sqrt": VectorOp(
             np.sqrt,
-            lambda out, x: (np.where(out == 0, inf, 0.5 / out),),
+            lambda out, x: (0.5 / out,),  # ±inf at ±0, as the op table
             lambda out, x: x < 0,
         ),
     }
@@ -567,25 +567,24 @@ class _SumGroup:
     def forward(self, A: list[Any], run: _Run) -> Any:
         import numpy as np
 
-        Z, B = A[self.space], A[self.space].shape[0]
+        Z = A[self.space]
+        out = Z[:, self.out.sel]  # written in place (column-major: a contiguous block)
         saved = None
-        out = None
         if self.lin:
             V = A[0][:, self.V.sel]
+            W, ok = None, False
             if self.dense:
                 W = A[1][0][self.windex]
                 ok = _finite(V) and _finite(W)
-                if ok:
-                    out = V @ W
-            else:
-                W, ok = None, False
-            if out is None:  # term by term, exactly as the scalar products (NaN where 0·inf)
-                out = np.zeros((B, self.S))
+                if ok:  # out = V @ W, computed as (Wᵀ Vᵀ)ᵀ straight into the block
+                    np.matmul(W.T, V.T, out=out.T)
+            if not ok:  # term by term, exactly as the scalar products (NaN where 0·inf)
+                out[...] = 0.0
                 products = V[:, self.tv] * A[1][0][self.tw]
                 out[:, self.lwhich] = np.add.reduceat(products, self.lstarts, axis=1)
             saved = (V, W, ok)
         else:
-            out = np.zeros((B, self.S))
+            out[...] = 0.0
         if self.bias is not None:
             if isinstance(self.bwhich, slice):
                 out += A[1][:, self.bias.sel]
@@ -597,7 +596,6 @@ class _SumGroup:
                 out += r
             else:
                 out[:, self.twhich] += r
-        Z[:, self.out.sel] = out
         return saved
 
     def backward(self, A: list[Any], G: list[Any], saved: Any) -> None:
@@ -613,7 +611,7 @@ class _SumGroup:
         V, W, ok = saved
         if ok and _finite(g):
             if self.v_needs:
-                self.V.add(G[0], g @ W.T)
+                self.V.add(G[0], (W @ g.T).T)  # column-major, as G
             G[1][0] += np.bincount(
                 self.windex.ravel(), weights=(V.T @ g).ravel(), minlength=G[1].shape[1]
             )

@@ -149,12 +149,15 @@ def measure(
     step = 0
     first = {}
     for name, engine in engines.items():  # warm up, and size each engine's block to ≥ 50 ms
+        gc.collect()
+        gc.disable()
         start = time.perf_counter()
         engine.step(0.0)  # lr 0: the weights stay the same (compile traces here)
         first[name] = time.perf_counter() - start
         start = time.perf_counter()
         engine.step(0.0)
         elapsed = time.perf_counter() - start
+        gc.enable()
         reps[name] = max(1, min(500, int(block / max(elapsed, 1e-6))))
     times: dict[str, dict[str, list[float]]] = {k: {"wall": [], "cpu": []} for k in engines}
     for r in range(rounds):

@@ -360,6 +360,34 @@ def test_out_of_domain_sample_names_the_op_and_row():
         step([[-1.0], [3.0]], [0.0, 0.0])
 
 
+def test_inside_no_grad_a_step_only_evaluates():
+    w = Value(2.0)
+    step = ag.compile(lambda x, y: (w * x[0] - y[0]) ** 2, [w])
+    with ag.no_grad():  # the first call traces (recording anyway) and adds nothing
+        assert step([[1.0], [3.0]], [0.0, 1.0]) == 14.5
+    assert w.grad == 0.0
+    step([[1.0], [3.0]], [0.0, 1.0])
+    assert w.grad == 17.0
+
+
+def test_detect_anomaly_names_the_op_and_row():
+    w = Value(1.0)
+    fn = lambda x, y: (w * x[0]) * x[0]  # noqa: E731
+    X = [[1.0], [1e200], [2.0]]
+    with ag.detect_anomaly():
+        with pytest.raises(FloatingPointError, match=r"mul: forward produced inf") as scalar:
+            scalar_step(fn, [w], X, [0.0, 0.0, 0.0])
+        step = ag.compile(fn, [w])
+        with pytest.raises(FloatingPointError, match=r"mul: forward produced inf.*sample row 1"):
+            step(X, [0.0, 0.0, 0.0])  # raised while tracing the second sample
+        step(X[:1], [0.0])  # traced on a finite sample: now the replay itself checks
+        with pytest.raises(FloatingPointError, match=r"mul: forward produced inf.*sample row 1"):
+            step([[3.0], [1e200]], [0.0, 0.0])
+    assert "detect_anomaly" in str(scalar.value)
+    w.grad = 0.0
+    assert step(X, [0.0, 0.0, 0.0]) == math.inf  # outside the block: no check
+
+
 def test_bad_arguments():
     w = Value(1.0)
     with pytest.raises(TypeError, match="every parameter must be a Value"):

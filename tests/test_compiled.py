@@ -10,6 +10,7 @@
 4. What compile refuses: a loss_fn that branches on the data, one that bakes a
    sample's number into a constant, and a sample out of an op's domain.
 5. ``fit(compile=True)`` gives the history and weights of ``fit()``.
+6. Random graphs with reuse (hypothesis), every op, a sample at the kinks.
 """
 
 from __future__ import annotations
@@ -20,6 +21,8 @@ import random
 
 import numpy as np
 import pytest
+from hypothesis import assume, given, settings
+from hypothesis import strategies as st
 
 import autograd_lite as ag
 import nn
@@ -450,3 +453,62 @@ def test_fit_compiled_equals_fit(loss, outputs):
     assert np.abs(np.subtract(h0.loss, h1.loss)).max() <= 1e-10
     assert h0.accuracy == h1.accuracy
     assert np.abs(np.subtract(p0, p1)).max() <= 1e-10
+
+
+# ---------------------------------------------------------------------------
+# Random graphs with reuse (hypothesis): every op, parameter-only parts, shared nodes.
+
+
+# Each entry builds a node from one or two earlier ones, kept inside the op's domain.
+BUILDERS = [
+    lambda a, b: a + b,
+    lambda a, b: a - b,
+    lambda a, b: a * b,
+    lambda a, b: a / (1.5 + b * b),
+    lambda a, b: a.max(b),
+    lambda a, b: (1.0 + a * a) ** b.tanh(),  # powv
+    lambda a, b: -a,
+    lambda a, b: a.tanh(),
+    lambda a, b: a.sigmoid(),
+    lambda a, b: a.relu(),
+    lambda a, b: a.tanh().exp(),
+    lambda a, b: (1.0 + a * a).log(),
+    lambda a, b: a**2,
+    lambda a, b: a.abs(),
+    lambda a, b: a.sin(),
+    lambda a, b: a.cos(),
+    lambda a, b: (0.5 + a * a).sqrt(),
+    lambda a, b: 3.0 * a + b,
+]
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    program=st.lists(
+        st.tuples(st.integers(0, len(BUILDERS) - 1), st.integers(0, 10**6), st.integers(0, 10**6)),
+        min_size=1,
+        max_size=25,
+    ),
+    n=st.integers(1, 12),
+    seed=st.integers(0, 2**16),
+)
+def test_random_graphs_with_reuse(program, n, seed):
+    params = [Value(0.3), Value(-0.7), Value(1.1)]
+
+    def fn(x, y):
+        nodes = [*x, *y, *params]
+        for op, i, j in program:
+            nodes.append(BUILDERS[op](nodes[i % len(nodes)], nodes[j % len(nodes)]))
+        return nodes[-1] + nodes[-2] * nodes[len(nodes) // 2]
+
+    rng = np.random.default_rng(seed)
+    X, Y = rng.normal(size=(n, 2)), rng.normal(size=n)
+    X[0] = [0.0, 0.3]  # a sample at the kinks (relu, abs, max ties)
+    expected = scalar_step(fn, params, X, Y)
+    assume(np.isfinite(expected[0]) and np.isfinite(expected[1]).all())  # no overflow
+    got = compiled_step(ag.compile(fn, params), params, X, Y)
+    scale = max(1.0, abs(expected[0]))
+    assert abs(got[0] - expected[0]) <= 1e-10 * scale
+    assert np.allclose(
+        got[1], expected[1], rtol=1e-9, atol=1e-10 * max(1.0, *map(abs, expected[1]))
+    )

@@ -842,7 +842,10 @@ class CompiledStep:
         self._programs: dict[tuple[int, int], tuple[_Program, Any, Any]] = {}
 
     def __call__(self, X: Any, Y: Any) -> Any:
-        import numpy as np
+        try:
+            import numpy as np
+        except ImportError:
+            raise ImportError("autograd_lite.compile needs NumPy: pip install numpy") from None
 
         X = np.asarray(X, dtype=np.float64)
         Y = np.asarray(Y, dtype=np.float64)

@@ -36,7 +36,7 @@ from collections.abc import Callable, Sequence
 from typing import Any, NamedTuple
 
 from .ops import OPS
-from .value import Value, topological_order
+from .value import ANOMALY, NO_GRAD, Value, _modes, topological_order
 
 LEAVES = ("param", "x", "y", "const", "value")
 FIXED = ("const", "value")  # leaves replayed as the number they held when traced
@@ -100,10 +100,13 @@ def trace(
     xs = [Value(float(v), label=f"x[{j}]") for j, v in enumerate(x)]
     ys = [Value(float(v), label=f"y[{j}]") for j, v in enumerate(y)]
     where = f" (sample row {row})" if row is not None else ""
+    token = _modes.set(_modes.get() & ~NO_GRAD)  # record, even inside no_grad()
     try:
         result = loss_fn(xs, ys)
-    except (ValueError, ZeroDivisionError, OverflowError) as e:
+    except (ValueError, ArithmeticError) as e:  # an op's domain, or detect_anomaly()
         raise type(e)(f"{e}{where}") from None
+    finally:
+        _modes.reset(token)
     aux = None
     if isinstance(result, tuple) and len(result) == 2:
         result, aux = result
@@ -633,6 +636,27 @@ class _Run:
     def __init__(self, program: _Program, row0: int) -> None:
         self.program, self.row0 = program, row0
 
+    def anomaly(self, group: Any, block: Any, where: str, static: bool = False) -> None:
+        """detect_anomaly(): raise FloatingPointError at the first NaN or infinity of block."""
+        import numpy as np
+
+        if _finite(block):
+            return
+        bad = ~np.isfinite(block)
+        if not bad.any():
+            return  # a finite sum that overflowed
+        r, c = (int(i) for i in np.argwhere(bad)[0])
+        op = getattr(group, "op", "add")
+        if static:
+            row = "a parameter's gradient"
+        elif where == "forward" and group.space == 1:
+            row = "a value computed from the parameters alone"
+        else:
+            row = f"sample row {self.row0 + r}"
+        raise FloatingPointError(
+            f"{op}: {where} produced {float(block[r, c])!r} (detect_anomaly, {row})"
+        )
+
     def domain_error(self, group: _OpGroup, bad: Any, xs: list[Any]) -> None:
         import numpy as np
 
@@ -733,8 +757,21 @@ class _Program:
         self.root = col[len(tape) - 1]
         self.col = col
 
-    def run(self, params: Any, X: Any, Y: Any, *, row0: int = 0, aux: Any = None) -> tuple:
-        """(mean loss, ∂ mean / ∂ params, aux values) for the rows of X and Y."""
+    def run(
+        self,
+        params: Any,
+        X: Any,
+        Y: Any,
+        *,
+        aux: Any = None,
+        backward: bool = True,
+        anomaly: bool = False,
+    ) -> tuple:
+        """(mean loss, ∂ mean / ∂ params or None, aux values) for the rows of X and Y.
+
+        ``anomaly``: as inside ``detect_anomaly()``, a NaN or an infinity made by
+        any group, forward or backward, raises FloatingPointError naming the op.
+        """
         import numpy as np
 
         n = X.shape[0]
@@ -746,26 +783,34 @@ class _Program:
         S[0, 1 : 1 + self.P] = params
         S[0, 1 + self.P : 1 + self.P + len(self.consts)] = self.consts
         A = [D, S]
-        run = _Run(self, row0)
+        run = _Run(self, 0)
         saved = []
+        grads = None
         with np.errstate(all="ignore"):
             for group in self.groups:
                 saved.append(group.forward(A, run))
+                if anomaly:
+                    run.anomaly(group, A[group.space][:, group.out.sel], "forward")
             space, c = self.root
             losses = A[space][:, c]
             loss = float(losses.sum() * (1.0 / n)) if space == 0 else float(losses[0])
-            G = [np.zeros((n, self.width[0]), order="F"), np.zeros((1, self.width[1]))]
-            G[space][:, c] = 1.0 / n if space == 0 else 1.0
-            for group, s in zip(reversed(self.groups), reversed(saved)):
-                if group.grad:
-                    group.backward(A, G, s)
+            if backward:
+                G = [np.zeros((n, self.width[0]), order="F"), np.zeros((1, self.width[1]))]
+                G[space][:, c] = 1.0 / n if space == 0 else 1.0
+                for group, s in zip(reversed(self.groups), reversed(saved)):
+                    if group.grad:
+                        group.backward(A, G, s)
+                        if anomaly:
+                            run.anomaly(group, G[0], "backward")
+                            run.anomaly(group, G[1], "backward", static=True)
+                grads = G[1][0, 1 : 1 + self.P]
         values = None
         if aux is not None:
             values = np.empty((n, len(aux)))
             for k, i in enumerate(aux):
                 space, c = self.col[i]
                 values[:, k] = A[space][:, c]
-        return loss, G[1][0, 1 : 1 + self.P], values
+        return loss, grads, values
 
 
 class CompiledStep:
@@ -797,7 +842,10 @@ class CompiledStep:
         self._programs: dict[tuple[int, int], tuple[_Program, Any, Any]] = {}
 
     def __call__(self, X: Any, Y: Any) -> Any:
-        import numpy as np
+        try:
+            import numpy as np
+        except ImportError:
+            raise ImportError("autograd_lite.compile needs NumPy: pip install numpy") from None
 
         X = np.asarray(X, dtype=np.float64)
         Y = np.asarray(Y, dtype=np.float64)
@@ -812,9 +860,13 @@ class CompiledStep:
             )
         program, aux = self._program(X, Y)
         params = np.array([p.data for p in self.params], dtype=np.float64)
-        loss, grads, values = program.run(params, X, Y, aux=aux)
-        for p, g in zip(self.params, grads.tolist()):
-            p.grad += g
+        mode = _modes.get()
+        loss, grads, values = program.run(
+            params, X, Y, aux=aux, backward=not mode & NO_GRAD, anomaly=bool(mode & ANOMALY)
+        )
+        if grads is not None:  # inside no_grad() nothing is added, as backward on a leaf
+            for p, g in zip(self.params, grads.tolist()):
+                p.grad += g
         if self.has_aux:
             self.aux = values
             return loss, values
@@ -882,5 +934,9 @@ def compile(
     With ``has_aux=True``, ``loss_fn`` returns ``(loss, aux)``, aux a list of
     Values of the graph (e.g. the model's outputs), and ``step(X, Y)`` returns
     ``(mean loss, values)``, values of shape (n, len(aux)).
+
+    Inside ``no_grad()`` a step only evaluates (no gradient is added); inside
+    ``detect_anomaly()`` a NaN or an infinity made by the replay, forward or
+    backward, raises FloatingPointError naming the op and the sample's row.
     """
     return CompiledStep(loss_fn, params, has_aux=has_aux)

@@ -307,15 +307,9 @@ def evaluate(
     rows = _rows(X)
     targets = _targets(y, len(rows))
     if compile:
-        params = model.parameters()
-        grads = [p.grad for p in params]
-        try:
-            value, right = _compiled_step(model, rows, targets, loss_fn, threshold)(
-                list(range(len(rows)))
-            )
-        finally:
-            for p, g in zip(params, grads):
-                p.grad = g
+        with no_grad():  # the replay evaluates only: no gradient is added
+            step = _compiled_step(model, rows, targets, loss_fn, threshold)
+            value, right = step(list(range(len(rows))))
         return value, right / len(rows)
     with no_grad():
         total, correct = _batch_loss(model, rows, targets, loss_fn, threshold)

@@ -10,6 +10,7 @@
 4. What compile refuses: a loss_fn that branches on the data, one that bakes a
    sample's number into a constant, and a sample out of an op's domain.
 5. ``fit(compile=True)`` gives the history and weights of ``fit()``.
+6. Random graphs with reuse (hypothesis), every op, a sample at the kinks.
 """
 
 from __future__ import annotations
@@ -20,6 +21,8 @@ import random
 
 import numpy as np
 import pytest
+from hypothesis import assume, given, settings
+from hypothesis import strategies as st
 
 import autograd_lite as ag
 import nn
@@ -360,6 +363,34 @@ def test_out_of_domain_sample_names_the_op_and_row():
         step([[-1.0], [3.0]], [0.0, 0.0])
 
 
+def test_inside_no_grad_a_step_only_evaluates():
+    w = Value(2.0)
+    step = ag.compile(lambda x, y: (w * x[0] - y[0]) ** 2, [w])
+    with ag.no_grad():  # the first call traces (recording anyway) and adds nothing
+        assert step([[1.0], [3.0]], [0.0, 1.0]) == 14.5
+    assert w.grad == 0.0
+    step([[1.0], [3.0]], [0.0, 1.0])
+    assert w.grad == 17.0
+
+
+def test_detect_anomaly_names_the_op_and_row():
+    w = Value(1.0)
+    fn = lambda x, y: (w * x[0]) * x[0]  # noqa: E731
+    X = [[1.0], [1e200], [2.0]]
+    with ag.detect_anomaly():
+        with pytest.raises(FloatingPointError, match=r"mul: forward produced inf") as scalar:
+            scalar_step(fn, [w], X, [0.0, 0.0, 0.0])
+        step = ag.compile(fn, [w])
+        with pytest.raises(FloatingPointError, match=r"mul: forward produced inf.*sample row 1"):
+            step(X, [0.0, 0.0, 0.0])  # raised while tracing the second sample
+        step(X[:1], [0.0])  # traced on a finite sample: now the replay itself checks
+        with pytest.raises(FloatingPointError, match=r"mul: forward produced inf.*sample row 1"):
+            step([[3.0], [1e200]], [0.0, 0.0])
+    assert "detect_anomaly" in str(scalar.value)
+    w.grad = 0.0
+    assert step(X, [0.0, 0.0, 0.0]) == math.inf  # outside the block: no check
+
+
 def test_bad_arguments():
     w = Value(1.0)
     with pytest.raises(TypeError, match="every parameter must be a Value"):
@@ -422,3 +453,62 @@ def test_fit_compiled_equals_fit(loss, outputs):
     assert np.abs(np.subtract(h0.loss, h1.loss)).max() <= 1e-10
     assert h0.accuracy == h1.accuracy
     assert np.abs(np.subtract(p0, p1)).max() <= 1e-10
+
+
+# ---------------------------------------------------------------------------
+# Random graphs with reuse (hypothesis): every op, parameter-only parts, shared nodes.
+
+
+# Each entry builds a node from one or two earlier ones, kept inside the op's domain.
+BUILDERS = [
+    lambda a, b: a + b,
+    lambda a, b: a - b,
+    lambda a, b: a * b,
+    lambda a, b: a / (1.5 + b * b),
+    lambda a, b: a.max(b),
+    lambda a, b: (1.0 + a * a) ** b.tanh(),  # powv
+    lambda a, b: -a,
+    lambda a, b: a.tanh(),
+    lambda a, b: a.sigmoid(),
+    lambda a, b: a.relu(),
+    lambda a, b: a.tanh().exp(),
+    lambda a, b: (1.0 + a * a).log(),
+    lambda a, b: a**2,
+    lambda a, b: a.abs(),
+    lambda a, b: a.sin(),
+    lambda a, b: a.cos(),
+    lambda a, b: (0.5 + a * a).sqrt(),
+    lambda a, b: 3.0 * a + b,
+]
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    program=st.lists(
+        st.tuples(st.integers(0, len(BUILDERS) - 1), st.integers(0, 10**6), st.integers(0, 10**6)),
+        min_size=1,
+        max_size=25,
+    ),
+    n=st.integers(1, 12),
+    seed=st.integers(0, 2**16),
+)
+def test_random_graphs_with_reuse(program, n, seed):
+    params = [Value(0.3), Value(-0.7), Value(1.1)]
+
+    def fn(x, y):
+        nodes = [*x, *y, *params]
+        for op, i, j in program:
+            nodes.append(BUILDERS[op](nodes[i % len(nodes)], nodes[j % len(nodes)]))
+        return nodes[-1] + nodes[-2] * nodes[len(nodes) // 2]
+
+    rng = np.random.default_rng(seed)
+    X, Y = rng.normal(size=(n, 2)), rng.normal(size=n)
+    X[0] = [0.0, 0.3]  # a sample at the kinks (relu, abs, max ties)
+    expected = scalar_step(fn, params, X, Y)
+    assume(np.isfinite(expected[0]) and np.isfinite(expected[1]).all())  # no overflow
+    got = compiled_step(ag.compile(fn, params), params, X, Y)
+    scale = max(1.0, abs(expected[0]))
+    assert abs(got[0] - expected[0]) <= 1e-10 * scale
+    assert np.allclose(
+        got[1], expected[1], rtol=1e-9, atol=1e-10 * max(1.0, *map(abs, expected[1]))
+    )

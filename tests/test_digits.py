@@ -94,3 +94,14 @@ def test_fit_and_evaluate_compiled_match_on_digits():
     compiled = nn.train.evaluate(models[0], X, y, compile=True)
     assert compiled[1] == scalar[1] and abs(compiled[0] - scalar[0]) <= 1e-12
     assert [p.grad for p in models[0].parameters()] == grads  # evaluate leaves .grad alone
+
+
+def test_train_compile_prints_what_the_scalar_path_prints(capsys, tmp_path):
+    argv = ["train", "--points", "40", "--hidden", "6", "--epochs", "3", "--no-progress"]
+    outputs = []
+    for extra in ([], ["--compile"]):
+        assert main([*argv, *extra, "--out", str(tmp_path / str(len(extra)))]) == 0
+        out = capsys.readouterr().out
+        outputs.append([line for line in out.splitlines() if "final loss" in line][0])
+    scalar, compiled = (line.split(": ", 1)[1] for line in outputs)  # after "trained in …s"
+    assert scalar == compiled

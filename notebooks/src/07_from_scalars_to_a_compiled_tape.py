@@ -171,13 +171,13 @@ assert abs(loss_c - loss_s) <= 1e-12 * abs(loss_s) and relative <= 1e-12
 #
 # | engine | 100 points | 1,000 points |
 # |---|---|---|
-# | compiled replay | 0.74 ms | 2.3 ms |
-# | scalar engine | 238 ms | 1,583 ms |
-# | micrograd 0.1.0 | 281 ms | 3,621 ms |
-# | PyTorch batched, float64, one thread | 0.80 ms | 3.6 ms |
+# | compiled replay | 0.33 ms | 0.82 ms |
+# | scalar engine | 80 ms | 822 ms |
+# | micrograd 0.1.0 | 200 ms | 2,830 ms |
+# | PyTorch batched, float64, one thread | 0.38 ms | 0.97 ms |
 #
-# The compiled replay is about 300× faster than the scalar engine (270× in CPU
-# time) at 100 points and a little faster than PyTorch's batched float64, which
+# The compiled replay is about 250× faster than the scalar engine at 100 points
+# (1,000× at 1,000 points) and a little faster than PyTorch's batched float64, which
 # does the same thing (a matrix product per layer) from C++. The garbage
 # collector is paused for every engine during a step, as `nn.train.fit` does;
 # micrograd with it on is several times slower still. The scalar engine remains

@@ -103,6 +103,7 @@ def test_train_compile_prints_what_the_scalar_path_prints(capsys, tmp_path):
         assert main([*argv, *extra, "--out", str(tmp_path / str(len(extra)))]) == 0
         out = capsys.readouterr().out
         lines = out.splitlines()  # "trained in … s" differs; the losses must not
-        outputs.append([line for line in lines if line.startswith(("last epoch", "after training"))])
+        named = ("last epoch", "after training")
+        outputs.append([line for line in lines if line.startswith(named)])
     scalar, compiled = outputs
     assert len(scalar) == 2 and scalar == compiled

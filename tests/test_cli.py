@@ -253,7 +253,8 @@ def test_train_names_the_last_epoch_and_the_final_loss(tmp_path, capsys, monkeyp
     # After training: the saved model on the whole data set.
     X, y = nn.data.make_moons(60, seed=2)
     loss, accuracy = nn.train.evaluate(nn.load(tmp_path / "model.json"), X, y)
-    assert lines[3] == f"after training (all 60 points): loss {loss:.4f}, accuracy {accuracy:.1%}"
+    after = f"after training (all 60 training points): loss {loss:.4f}"
+    assert lines[3] == f"{after}, accuracy {accuracy:.1%}"
     assert re.fullmatch(r"trained in \d+\.\d s", lines[1])
 
 

@@ -51,7 +51,7 @@ OUTPUTS = ("decision_boundary.png", "loss.png", "neuron_graph.svg", "backprop.ht
 
 # Beyond each option's own limit (common.MAX_*), a run's cost: points × parameters × epochs
 # (each point visits each weight once forward and once backward per epoch; the demo's
-# 200 × 371 × 150 = 1.1e7 takes about 20 s), and the Values one batch's graph holds
+# 300 × 371 × 150 = 1.7e7 trains in about 26 s), and the Values one batch's graph holds
 # (about 2 per weight per point: a product and a sum; 10 million take a few GB).
 MAX_WORK = 2 * 10**9
 MAX_GRAPH = 10**7
@@ -224,13 +224,14 @@ def describe_losses(history: Any, final: tuple[float, float], points: int) -> st
 
     The last epoch's loss and accuracy are means over its mini-batches, each
     measured before that batch's update (``history``); ``final`` is the trained
-    model's loss and accuracy on the whole data set of ``points`` points.
+    model's loss and accuracy on all ``points`` training points.
     """
     last = f"last epoch (mean over its batches): loss {history.loss[-1]:.4f}"
     if history.accuracy:
         last += f", accuracy {history.accuracy[-1]:.1%}"
     loss, accuracy = final
-    return f"{last}\nafter training (all {points} points): loss {loss:.4f}, accuracy {accuracy:.1%}"
+    after = f"after training (all {points} training points): loss {loss:.4f}"
+    return f"{last}\n{after}, accuracy {accuracy:.1%}"
 
 
 def _write_outputs(

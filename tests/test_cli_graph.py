@@ -388,3 +388,12 @@ def test_graph_draws_a_number_exponent_as_part_of_its_op_and_constants_without_g
     assert "**2" in texts and "2.0" not in texts  # the exponent is inside its op
     assert "3.0" in texts  # the constant 3: its value only
     assert [t for t in texts if t.startswith("grad ")] == ["grad 7.0"] + ["grad 1.0"] * 3
+
+
+def test_graph_help_lists_every_function_the_parser_accepts(capsys):
+    from autograd_lite.expr import FUNCTIONS
+
+    assert main(["graph", "--help"]) == 0
+    text = capsys.readouterr().out
+    for name in FUNCTIONS:
+        assert name in text

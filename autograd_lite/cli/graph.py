@@ -7,7 +7,11 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from ..expr import FUNCTIONS
 from .common import CommandError, Subparsers, positive_int, write_stdout
+
+# The functions EXPR may call, as `graph --help` lists them: "exp log ... max(a, b) ...".
+FUNCTION_LIST = " ".join(f"{name}(a, b)" if n == 2 else name for name, (n, _) in FUNCTIONS.items())
 
 
 def cmd_graph(args: argparse.Namespace) -> int:
@@ -96,7 +100,7 @@ def register(sub: Subparsers) -> None:
             "draw the graph with each node's data and grad. A FILE.html is a player that\n"
             "steps through the forward and backward pass (open it in any browser).\n\n"
             "EXPR may use numbers, names, + - * / **, parentheses and the functions\n"
-            "exp log tanh sigmoid relu and max(a, b). Nothing else is accepted, and\n"
+            f"{FUNCTION_LIST}. Nothing else is accepted, and\n"
             "nothing is evaluated by Python."
         ),
         epilog=(

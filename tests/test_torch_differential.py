@@ -46,11 +46,11 @@ finite and agree.
 from __future__ import annotations
 
 import math
-from types import SimpleNamespace
 from typing import Any
 
 import numpy as np
 import pytest
+from test_oracles import OURS, torch_backend  # the engine's and torch's functions by one name
 
 import autograd_lite as al
 from autograd_lite import Value, grad, topological_order
@@ -84,18 +84,6 @@ KINDS: dict[str, Any] = {
     "sqrt": lambda m, a, b: m.sqrt(a),
 }
 BINARY = {"add", "sub", "mul", "div", "powv", "max"}
-OURS = SimpleNamespace(
-    exp=al.exp,
-    log=al.log,
-    tanh=al.tanh,
-    sigmoid=al.sigmoid,
-    relu=al.relu,
-    maximum=al.maximum,
-    abs=al.abs,
-    sin=al.sin,
-    cos=al.cos,
-    sqrt=al.sqrt,
-)
 DOMAIN_ERRORS = (ValueError, ZeroDivisionError, OverflowError)
 
 
@@ -130,18 +118,7 @@ def sinks(n_leaves: int, nodes: list[tuple[str, int, int]]) -> list[int]:
 
 def torch_run(torch: Any, n_leaves: int, nodes: list, points: np.ndarray) -> dict[str, Any]:
     """Values of every node, gradients and Hessians at all points, in one batched run."""
-    m = SimpleNamespace(
-        exp=torch.exp,
-        log=torch.log,
-        tanh=torch.tanh,
-        sigmoid=torch.sigmoid,
-        relu=torch.relu,
-        maximum=torch.maximum,
-        abs=torch.abs,
-        sin=torch.sin,
-        cos=torch.cos,
-        sqrt=torch.sqrt,
-    )
+    m = torch_backend(torch)
     xs = [
         torch.tensor(points[:, i], dtype=torch.float64, requires_grad=True) for i in range(n_leaves)
     ]

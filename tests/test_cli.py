@@ -247,13 +247,13 @@ def test_train_names_the_last_epoch_and_the_final_loss(tmp_path, capsys, monkeyp
     lines = out.splitlines()
     # The last epoch: means over its mini-batches, as fit recorded them.
     assert lines[2] == (
-        f"last epoch (mean over its batches): loss {history.loss[-1]:.4f}, "
+        f"last epoch (mean over its batches): loss {number(history.loss[-1])}, "
         f"accuracy {history.accuracy[-1]:.1%}"
     )
     # After training: the saved model on the whole data set.
     X, y = nn.data.make_moons(60, seed=2)
     loss, accuracy = nn.train.evaluate(nn.load(tmp_path / "model.json"), X, y)
-    after = f"after training (all 60 training points): loss {loss:.4f}"
+    after = f"after training (all 60 training points): loss {number(loss)}"
     assert lines[3] == f"{after}, accuracy {accuracy:.1%}"
     assert re.fullmatch(r"trained in \d+\.\d s", lines[1])
 

@@ -156,9 +156,12 @@ def test_plot_loss_names_the_last_epoch_and_the_final_loss(tmp_path):
     history = nn.train.History(loss=[0.9, 0.2, 0.0493], accuracy=[0.5, 0.9, 0.97])
     svg = _svg_texts(plots.plot_loss(history, tmp_path / "loss.svg", final=(0.039, 0.98)))
     assert "last epoch (mean over its batches): loss 0.0493, accuracy 97.0%" in svg
-    assert "after training (whole data set): loss 0.0390, accuracy 98.0%" in svg
+    assert "after training (whole data set): loss 0.039, accuracy 98.0%" in svg
     assert "loss, mean over the epoch" in svg and "loss after training, whole data set" in svg
     # Without the final measure only the last epoch's, still named for what it is.
     svg = _svg_texts(plots.plot_loss([0.5, 0.25], tmp_path / "plain.svg"))
-    assert "last epoch (mean over its batches): loss 0.2500" in svg
+    assert "last epoch (mean over its batches): loss 0.25" in svg
     assert "after training" not in svg
+    # A small loss is written in significant digits: never as 0.0000.
+    svg = _svg_texts(plots.plot_loss([0.5, 2.5e-7], tmp_path / "small.svg", final=(1.25e-7, 1.0)))
+    assert "loss 2.5e-07" in svg and "loss 1.25e-07" in svg

@@ -25,6 +25,7 @@ import numpy as np
 from autograd_lite import Value, no_grad
 
 from .render import atomic_write, output_format
+from .style import number
 
 # File suffix -> matplotlib output format.
 PLOT_FORMATS = {".png": "png", ".svg": "svg", ".pdf": "pdf"}
@@ -241,11 +242,11 @@ def plot_loss(
         right.plot(epochs[: len(accuracy)], accuracy, color="#2166ac", linewidth=1.2)
         right.set_ylim(0.0, 1.02)
         right.set_ylabel("training accuracy", color="#2166ac")
-    last = f"loss {loss[-1]:.4f}" + (f", accuracy {accuracy[-1]:.1%}" if accuracy else "")
+    last = f"loss {number(loss[-1])}" + (f", accuracy {accuracy[-1]:.1%}" if accuracy else "")
     lines = [f"last epoch (mean over its batches): {last}"]
     if final is not None:
         final_loss, final_accuracy = final
-        after = f"loss {final_loss:.4f}"
+        after = f"loss {number(final_loss)}"
         if final_accuracy is not None:
             after += f", accuracy {final_accuracy:.1%}"
         lines.append(f"after training (whole data set): {after}")

@@ -224,13 +224,16 @@ def describe_losses(history: Any, final: tuple[float, float], points: int) -> st
 
     The last epoch's loss and accuracy are means over its mini-batches, each
     measured before that batch's update (``history``); ``final`` is the trained
-    model's loss and accuracy on all ``points`` training points.
+    model's loss and accuracy on all ``points`` training points. Losses are in 4
+    significant digits, so a small loss never reads as 0.
     """
-    last = f"last epoch (mean over its batches): loss {history.loss[-1]:.4f}"
+    from ..explanation import number
+
+    last = f"last epoch (mean over its batches): loss {number(history.loss[-1], 4)}"
     if history.accuracy:
         last += f", accuracy {history.accuracy[-1]:.1%}"
     loss, accuracy = final
-    after = f"after training (all {points} training points): loss {loss:.4f}"
+    after = f"after training (all {points} training points): loss {number(loss, 4)}"
     return f"{last}\n{after}, accuracy {accuracy:.1%}"
 
 

@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import hashlib
 import html
-import json
 import os
 import re
 from collections.abc import Sequence
@@ -48,6 +47,7 @@ from autograd_lite.explanation import (
 from . import style
 from .collapse import _group_outputs, fold
 from .dot import DEFAULT_MAX_NODES, draw_dot
+from .embed import script_json
 from .render import atomic_write
 
 _BLANK = "—"  # a gradient the backward pass has not reached yet
@@ -74,8 +74,7 @@ class Player:
         """The player as an HTML element: style, picture, data and script."""
         css = _package_text("player.css")
         js = _package_text("player.js")
-        data = json.dumps(self.data, ensure_ascii=False, separators=(",", ":"))
-        data = data.replace("</", "<\\/")  # never closes the script element early
+        data = script_json(self.data)  # no label can close or open an element
         # Named by its content, so a notebook that shows it is the same file run after run.
         ident = "agl-player-" + hashlib.sha256((self.svg + data).encode()).hexdigest()[:12]
         return (

@@ -150,7 +150,8 @@ def test_numpy_forward_works_in_chunks_with_the_same_numbers(monkeypatch):
         _, peak = tracemalloc.get_traced_memory()
     finally:
         tracemalloc.stop()
-    np.testing.assert_array_equal(result, whole)
+    # BLAS blocks a 16-row product differently from a 10,000-row one: the last bits may differ.
+    np.testing.assert_allclose(result, whole, rtol=1e-12, atol=1e-14)
     assert peak < 2 * 2**20, f"{peak / 2**20:.1f} MB"
 
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -145,6 +146,28 @@ def load_digits() -> tuple[np.ndarray, np.ndarray]:
     return digits.data.astype(np.float64) / 16.0, digits.target.astype(np.int64)
 
 
+def held_out_count(n: int, test_fraction: float) -> int:
+    """How many of ``n`` rows :func:`train_test_split` holds out: ⌈test_fraction · n⌉."""
+    return math.ceil(float(test_fraction) * n)
+
+
+def check_finite(X: Any, name: str = "X") -> None:
+    """Raise ValueError naming the first entry of ``X`` (rows of numbers) that is NaN or ±inf.
+
+    A NaN is a missing value: training on it gives NaN losses, which would
+    otherwise read as a diverging run.
+    """
+    for i, row in enumerate(X):
+        for j, v in enumerate(row):
+            x = float(v)
+            if not math.isfinite(x):
+                what = "a NaN" if x != x else f"{x}"
+                raise ValueError(
+                    f"{name} has {what} at row {i}, column {j}: the data must be finite numbers "
+                    "(a NaN is a missing value: drop or fill it)"
+                )
+
+
 def train_test_split(
     X: np.ndarray, y: np.ndarray, test_fraction: float = 0.2, seed: int = 0
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
@@ -159,7 +182,7 @@ def train_test_split(
     fraction = float(test_fraction)
     if not 0.0 <= fraction < 1.0:
         raise ValueError(f"test_fraction must be in [0, 1), got {test_fraction!r}")
-    n_test = math.ceil(fraction * len(X))
+    n_test = held_out_count(len(X), fraction)
     if len(X) - n_test < 1:
         raise ValueError(f"test_fraction {fraction} leaves no rows to train on ({len(X)} rows)")
     order = np.random.default_rng(seed).permutation(len(X))

@@ -93,6 +93,9 @@ def _rows(X: Any) -> list[list[float]]:
     rows = [[float(v) for v in row] for row in X]
     if not rows:
         raise ValueError("fit: X is empty")
+    from .data import check_finite  # nn.data (NumPy) is imported on first use
+
+    check_finite(rows, "fit: X")  # a NaN would otherwise read as a diverging run
     return rows
 
 

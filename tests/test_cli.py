@@ -41,6 +41,14 @@ def run(capsys, *argv: str) -> tuple[int, str, str]:
 DRAWN = {"neuron_graph.svg", "backprop.html"}  # the files that need Graphviz's dot
 
 
+def accuracy_of(out: str) -> float:
+    """The ``accuracy: ...`` line's number; only the list of files written may follow it."""
+    lines = out.splitlines()
+    at = max(i for i, line in enumerate(lines) if ACCURACY_LINE.fullmatch(line))
+    assert all(line.startswith(("wrote ", "open ")) for line in lines[at + 1 :]), lines[at:]
+    return float(ACCURACY_LINE.fullmatch(lines[at]).group(1))
+
+
 def assert_outputs(out_dir: Path) -> None:
     """The output files, complete, and nothing else (no temporary file left behind).
 
@@ -118,18 +126,28 @@ def test_check_reports_a_broken_entry_as_a_failed_row(capsys, monkeypatch):
 # ---- train ------------------------------------------------------------------------------
 
 
-def test_train_writes_the_outputs_and_prints_the_accuracy_last(tmp_path, capsys):
+def test_train_prints_the_accuracy_then_the_files_then_where_to_start(tmp_path, capsys):
     out_dir = tmp_path / "out"
     code, out, err = run(capsys, "train", *SMALL_TRAIN, "--out", str(out_dir))
     assert code == 0
     assert "Traceback" not in err
-    last = out.splitlines()[-1]
-    assert ACCURACY_LINE.fullmatch(last)
-    assert 0.0 <= float(last.split()[1]) <= 1.0
+    assert 0.0 <= accuracy_of(out) <= 1.0
     assert_outputs(out_dir)
-    for name in cli.OUTPUTS:
-        if name not in DRAWN or shutil.which("dot"):
-            assert f"wrote {out_dir / name}" in out
+    lines = out.splitlines()
+    drawn = [n for n in cli.OUTPUTS if n not in DRAWN or shutil.which("dot")]
+    assert [line.split(":")[0] for line in lines[-len(drawn) - 1 : -1]] == [
+        f"wrote {out_dir / name}" for name in drawn
+    ]
+    if shutil.which("dot"):
+        assert lines[-1] == f"open {out_dir / 'backprop.html'} in a browser"
+
+
+def test_the_last_line_names_the_out_folder_as_given(tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    code, out, _ = run(capsys, "train", *SMALL_TRAIN, "--out", "results")
+    assert code == 0 and "wrote results/model.json" in out.splitlines()
+    if shutil.which("dot"):
+        assert out.splitlines()[-1] == "open results/backprop.html in a browser"
 
 
 def test_train_saves_the_model_it_trained(tmp_path, capsys):
@@ -148,7 +166,7 @@ def test_train_saves_the_model_it_trained(tmp_path, capsys):
     # The accuracy printed is the saved model's accuracy on the same data.
     X, y = nn.data.make_blobs(40, seed=3)
     _, accuracy = nn.train.evaluate(model, X, y)
-    assert out.splitlines()[-1] == f"accuracy: {accuracy:.3f}"
+    assert accuracy_of(out) == float(f"{accuracy:.3f}")
 
 
 @pytest.mark.parametrize("optimizer", ["sgd", "adam"])
@@ -173,16 +191,16 @@ def test_train_progress_bar_goes_to_stderr(tmp_path, capsys):
 def test_train_defaults_reach_97_percent_on_moons(tmp_path, capsys):
     code, out, _ = run(capsys, "train", "--no-progress", "--out", str(tmp_path))
     assert code == 0
-    assert float(ACCURACY_LINE.fullmatch(out.splitlines()[-1]).group(1)) >= 0.97
+    assert accuracy_of(out) >= 0.97
 
 
 @pytest.mark.slow
 def test_demo_learns_real_spirals_to_95_percent(tmp_path, capsys):
-    """What make demo promises: spirals of 1.5 turns, learned to ≥ 95% (about 30 s)."""
+    """What make demo promises: spirals of 1.5 turns, learned to ≥ 95% (compiled: seconds)."""
     code, out, _ = run(capsys, "demo", "--no-check", "--no-progress", "--out", str(tmp_path))
     assert code == 0
     assert "spirals: 300 points, 3 classes; MLP 2-16-16-3 (relu), adam lr=0.02, 150 epochs" in out
-    assert float(ACCURACY_LINE.fullmatch(out.splitlines()[-1]).group(1)) >= 0.95
+    assert accuracy_of(out) >= 0.95
     X, y = nn.data.DATASETS[cli.DEMO["dataset"]](cli.DEMO["points"], seed=cli.DEMO["seed"])
     angle = np.unwrap(np.arctan2(*X[y == 0][np.argsort(np.hypot(*X[y == 0].T))].T[::-1]))
     assert abs(angle[-1] - angle[0]) >= 1.4 * 2 * np.pi  # 1.5 turns, less the noise's wobble
@@ -200,9 +218,59 @@ def test_demo_trains_checks_and_writes(tmp_path, capsys):
     code, out, _ = run(capsys, "demo", *SMALL_DEMO, "--out", str(tmp_path))
     assert code == 0
     assert "spirals: 30 points, 3 classes; MLP 2-16-16-3 (relu), adam" in out
+    assert "batches of 32, seed 0, compiled\n" in out  # compile by default
+    line = next(line for line in out.splitlines() if line.startswith("compile checked"))
+    assert re.fullmatch(
+        r"compile checked: 3 training steps on 30 points give the same losses on the scalar "
+        r"engine \(largest relative difference \d\.\de[-+]\d\d\)",
+        line,
+    )
+    assert float(line.rsplit(" ", 1)[1].rstrip(")")) <= 1e-9
     assert f"all {len(derivations.REGISTRY)} derivations ok" in out
-    assert ACCURACY_LINE.fullmatch(out.splitlines()[-1])
+    assert 0.0 <= accuracy_of(out) <= 1.0
     assert_outputs(tmp_path)
+
+
+def test_demo_scalar_trains_on_the_scalar_engine_to_the_same_model(tmp_path, capsys, monkeypatch):
+    engines = []
+    fit = nn.train.fit
+
+    def recording_fit(*args, **kwargs):
+        engines.append(kwargs.get("compile", False))
+        return fit(*args, **kwargs)
+
+    monkeypatch.setattr(nn.train, "fit", recording_fit)
+    code, out, _ = run(
+        capsys, "demo", *SMALL_DEMO, "--no-check", "--scalar", "--out", str(tmp_path / "s")
+    )
+    assert code == 0 and engines == [False]
+    assert "compiled" not in out and "compile checked" not in out
+    code, out, _ = run(capsys, "demo", *SMALL_DEMO, "--no-check", "--out", str(tmp_path / "c"))
+    assert code == 0 and engines == [False, False, True, True]  # the check, then training
+    scalar, compiled = (nn.load(tmp_path / d / "model.json") for d in ("s", "c"))
+    for a, b in zip(scalar.parameters(), compiled.parameters()):
+        assert a.data == pytest.approx(b.data, rel=1e-9, abs=1e-12)
+
+
+def test_demo_stops_when_compile_disagrees_with_the_scalar_engine(tmp_path, capsys, monkeypatch):
+    fit = nn.train.fit
+
+    def skewed_fit(*args, **kwargs):
+        history = fit(*args, **kwargs)
+        if kwargs.get("compile"):
+            history.loss[-1] *= 1 + 1e-6
+        return history
+
+    monkeypatch.setattr(nn.train, "fit", skewed_fit)
+    out_dir = tmp_path / "out"
+    code, out, err = run(capsys, "demo", *SMALL_DEMO, "--out", str(out_dir))
+    assert code == 2 and "wrote" not in out
+    last = err.strip().splitlines()
+    assert len(last) == 1 and last[0].startswith(
+        "autograd-lite: error: compile disagrees with the scalar engine: losses ["
+    )
+    assert last[0].endswith("in the first 3 steps; run with --scalar and report this")
+    assert list(out_dir.iterdir()) == []
 
 
 def test_demo_no_check_skips_the_table(tmp_path, capsys):

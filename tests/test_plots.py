@@ -156,8 +156,10 @@ def test_plot_loss_names_the_last_epoch_and_the_final_loss(tmp_path):
     history = nn.train.History(loss=[0.9, 0.2, 0.0493], accuracy=[0.5, 0.9, 0.97])
     svg = _svg_texts(plots.plot_loss(history, tmp_path / "loss.svg", final=(0.039, 0.98)))
     assert "last epoch (mean over its batches): loss 0.0493, accuracy 97.0%" in svg
-    assert "after training (whole data set): loss 0.039, accuracy 98.0%" in svg
-    assert "loss, mean over the epoch" in svg and "loss after training, whole data set" in svg
+    assert "after training, training data: loss 0.039, accuracy 98.0%" in svg
+    assert "training loss, mean over the epoch" in svg
+    assert "loss after training, training data" in svg
+    assert "held-out" not in svg and "whole data set" not in svg
     # Without the final measure only the last epoch's, still named for what it is.
     svg = _svg_texts(plots.plot_loss([0.5, 0.25], tmp_path / "plain.svg"))
     assert "last epoch (mean over its batches): loss 0.25" in svg
@@ -165,3 +167,56 @@ def test_plot_loss_names_the_last_epoch_and_the_final_loss(tmp_path):
     # A small loss is written in significant digits: never as 0.0000.
     svg = _svg_texts(plots.plot_loss([0.5, 2.5e-7], tmp_path / "small.svg", final=(1.25e-7, 1.0)))
     assert "loss 2.5e-07" in svg and "loss 1.25e-07" in svg
+
+
+def test_plot_loss_shows_training_and_held_out_data_apart_each_named(tmp_path):
+    """With a held-out set, the title and the legend name each measure for its data."""
+    history = nn.train.History(loss=[0.9, 0.2, 0.0493], accuracy=[0.5, 0.9, 0.97])
+    path = plots.plot_loss(
+        history, tmp_path / "loss.svg", final=(0.039, 0.98), held_out=(0.3125, 0.875)
+    )
+    svg = _svg_texts(path)
+    assert "after training, training data: loss 0.039, accuracy 98.0%" in svg
+    assert "after training, held-out data: loss 0.3125, accuracy 87.5%" in svg
+    for label in (
+        "training loss, mean over the epoch",
+        "training accuracy, mean over the epoch",
+        "loss after training, training data",
+        "loss after training, held-out data",
+        "accuracy after training, training data",
+        "accuracy after training, held-out data",
+    ):
+        assert f"<!-- {label} -->" in svg, label
+
+
+def _png_size(path) -> tuple[int, int]:
+    import struct
+
+    data = path.read_bytes()
+    assert data.startswith(PNG) and data[12:16] == b"IHDR"
+    return struct.unpack(">II", data[16:24])
+
+
+def test_pngs_have_twice_the_pixels_of_the_figure(tmp_path):
+    """HiDPI: 200 pixels per inch of figure, so a page shows them sharp at half their pixels."""
+    X, y = moons()
+    boundary = plots.plot_decision_boundary(nn.MLP(2, [4, 2], seed=0), X, y, tmp_path / "db.png")
+    assert _png_size(boundary) == (2 * 620, 2 * 480)  # 6.2 × 4.8 in at 100 dpi, twice
+    assert _png_size(plots.plot_loss([1.0, 0.5], tmp_path / "l.png")) == (2 * 600, 2 * 380)
+    final = plots.plot_loss([1.0, 0.5], tmp_path / "f.png", final=(0.4, None))
+    assert _png_size(final) == (2 * 600, 2 * 460)
+
+
+def test_the_decision_boundary_has_a_legend_of_the_classes_in_their_colours(tmp_path):
+    """One key per class, named, in the colour its points and its region are drawn in."""
+    X, y = nn.data.make_blobs(60, seed=0)  # 3 classes
+    model = nn.MLP(2, [8, 3], seed=0)
+    svg = plots.plot_decision_boundary(model, X, y, tmp_path / "db.svg").read_text()
+    assert "<!-- point: its class -->" in svg and "<!-- shade: predicted -->" in svg
+    legend = svg[svg.index('<g id="legend_1">') :]  # drawn last: the rest of the file
+    keys = legend.split("<!-- class ")
+    assert [k[:1] for k in keys[1:]] == ["0", "1", "2"]  # one key per class, in order
+    for c in range(3):
+        colour = plots.CLASS_COLORS[c]
+        # Before its name: the marker (a point) and the patch (the shade), in the class colour.
+        assert keys[c].count(colour) >= 2 and keys[c + 1].count(colour) == 0, (c, colour)

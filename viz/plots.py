@@ -4,7 +4,8 @@
 the model predicts and draws the points on top; ``plot_loss(history, path)``
 draws the training loss per epoch (and the accuracy, when the history has
 one). Both write PNG, SVG or PDF (from the suffix), atomically: a reader sees
-the old file or the complete new one, never half of one.
+the old file or the complete new one, never half of one. A PNG has twice the
+pixels of the figure's size at 100 dpi (``SCALE``), sharp on a HiDPI screen.
 
 matplotlib is imported only when a picture is drawn, and drawn on a bare
 ``Figure`` with the Agg canvas: no ``pyplot``, so nothing needs a display and
@@ -29,6 +30,10 @@ from .style import number
 
 # File suffix -> matplotlib output format.
 PLOT_FORMATS = {".png": "png", ".svg": "svg", ".pdf": "pdf"}
+
+# Pixels per point of a figure, as a HiDPI screen shows it: a PNG has SCALE × 100 pixels per
+# inch of figure, so it stays sharp at twice the size a page shows it (width = its pixels / 2).
+SCALE = 2
 
 # One colour per class (ColorBrewer Set1, colour-blind safer than matplotlib's default cycle).
 CLASS_COLORS = ("#377eb8", "#e41a1c", "#4daf4a", "#984ea3", "#ff7f00", "#a65628", "#f781bf")
@@ -91,7 +96,7 @@ def plot_decision_boundary(
 
     classes = int(max(predicted.max(), y.max())) + 1
     colors = [CLASS_COLORS[c % len(CLASS_COLORS)] for c in range(classes)]
-    fig, ax = _figure((5.2, 4.8))
+    fig, ax = _figure((6.2, 4.8))
     from matplotlib.colors import ListedColormap
 
     levels = np.arange(classes + 1) - 0.5
@@ -107,6 +112,38 @@ def plot_decision_boundary(
         s=16,
         edgecolors="white",
         linewidths=0.5,
+    )
+    from matplotlib.lines import Line2D
+    from matplotlib.patches import Patch
+
+    # Each class: the colour of its points (their true class) and of the region it is predicted.
+    keys = [
+        (
+            Line2D(
+                [],
+                [],
+                marker="o",
+                linestyle="none",
+                markerfacecolor=colors[c],
+                markeredgecolor="white",
+                markersize=6,
+            ),
+            Patch(facecolor=colors[c], alpha=0.25),
+        )
+        for c in range(classes)
+    ]
+    from matplotlib.legend_handler import HandlerTuple
+
+    ax.legend(
+        keys,
+        [f"class {c}" for c in range(classes)],
+        handler_map={tuple: HandlerTuple(ndivide=None)},
+        title="point: its class\nshade: predicted",
+        title_fontsize=8,
+        fontsize=8,
+        loc="upper left",
+        bbox_to_anchor=(1.02, 1.0),
+        frameon=False,
     )
     ax.set_xlim(x0, x1)
     ax.set_ylim(y0, y1)
@@ -214,6 +251,7 @@ def plot_loss(
     *,
     title: str | None = None,
     final: tuple[float, float | None] | None = None,
+    held_out: tuple[float, float | None] | None = None,
 ) -> Path:
     """Draw the loss per epoch (log scale) and, if known, the accuracy; save to ``path``.
 
@@ -221,47 +259,82 @@ def plot_loss(
     and optionally an ``accuracy`` list), a mapping with those keys, or a
     plain sequence of losses: each epoch's value is the mean over its
     mini-batches, measured as the epoch went. ``final``, the trained model's
-    (loss, accuracy) on the whole data set (``nn.train.evaluate``), is marked
-    after the last epoch. The title names both. Returns the path.
+    (loss, accuracy) on the training data (``nn.train.evaluate``), and
+    ``held_out``, the same on data it was not trained on, are marked after the
+    last epoch, each with its own marker and name in the legend and the title.
+    Returns the path.
     """
     fmt = plot_format(path)
     loss, accuracy = _series(history)
     if not loss:
         raise ValueError("plot_loss: the history has no losses to draw")
     epochs = np.arange(1, len(loss) + 1)
-    fig, ax = _figure((6.0, 3.8))
-    ax.plot(epochs, loss, color="#b2182b", linewidth=1.6, label="loss, mean over the epoch")
+    fig, ax = _figure((6.0, 4.6) if final or held_out else (6.0, 3.8))
+    ax.plot(epochs, loss, color=_LOSS, linewidth=1.6, label="training loss, mean over the epoch")
     if all(v > 0 and math.isfinite(v) for v in loss):
         ax.set_yscale("log")
     ax.set_xlabel("epoch")
-    ax.set_ylabel("training loss", color="#b2182b")
+    ax.set_ylabel("loss", color=_LOSS)
     ax.set_xlim(1, max(len(loss), 2))
     ax.grid(True, which="major", alpha=0.3)
-    if accuracy:
+    right = None
+    if accuracy or any(m is not None and m[1] is not None for m in (final, held_out)):
         right = ax.twinx()
-        right.plot(epochs[: len(accuracy)], accuracy, color="#2166ac", linewidth=1.2)
         right.set_ylim(0.0, 1.02)
-        right.set_ylabel("training accuracy", color="#2166ac")
+        right.set_ylabel("accuracy", color=_ACCURACY)
+    if accuracy:
+        right.plot(
+            epochs[: len(accuracy)],
+            accuracy,
+            color=_ACCURACY,
+            linewidth=1.2,
+            label="training accuracy, mean over the epoch",
+        )
     last = f"loss {number(loss[-1])}" + (f", accuracy {accuracy[-1]:.1%}" if accuracy else "")
     lines = [f"last epoch (mean over its batches): {last}"]
-    if final is not None:
-        final_loss, final_accuracy = final
-        after = f"loss {number(final_loss)}"
-        if final_accuracy is not None:
-            after += f", accuracy {final_accuracy:.1%}"
-        lines.append(f"after training (whole data set): {after}")
+    # (measure, its name, filled marker?) — training data filled, held-out data hollow.
+    marks = [(final, "training data", True), (held_out, "held-out data", False)]
+    for measure, name, filled in marks:
+        if measure is None:
+            continue
+        measured_loss, measured_accuracy = measure
+        text = f"loss {number(measured_loss)}"
+        style = {"markersize": 6, "clip_on": False, "linestyle": "none"}
+        face = {} if filled else {"markerfacecolor": "white", "markeredgewidth": 1.5}
         ax.plot(
             [len(loss)],
-            [final_loss],
-            "D",
-            color="#b2182b",
-            markersize=5,
-            clip_on=False,
-            label="loss after training, whole data set",
+            [measured_loss],
+            "D" if filled else "s",
+            color=_LOSS,
+            label=f"loss after training, {name}",
+            **style,
+            **face,
         )
-        ax.legend(loc="lower left", fontsize=8, frameon=False)
+        if measured_accuracy is not None:
+            text += f", accuracy {measured_accuracy:.1%}"
+            right.plot(
+                [len(loss)],
+                [measured_accuracy],
+                "D" if filled else "s",
+                color=_ACCURACY,
+                label=f"accuracy after training, {name}",
+                **style,
+                **face,
+            )
+        lines.append(f"after training, {name}: {text}")
+    if len(lines) > 1:
+        handles, labels = ax.get_legend_handles_labels()
+        if right is not None:
+            more = right.get_legend_handles_labels()
+            handles, labels = handles + more[0], labels + more[1]
+        fig.legend(
+            handles, labels, loc="outside lower center", ncols=2, fontsize=7.5, frameon=False
+        )
     ax.set_title(title or "\n".join(lines), fontsize=10)
     return _save(fig, path, fmt)
+
+
+_LOSS, _ACCURACY = "#b2182b", "#2166ac"
 
 
 def _series(history: Any) -> tuple[list[float], list[float]]:
@@ -302,6 +375,6 @@ def _save(fig: Any, path: str | os.PathLike[str], fmt: str) -> Path:
     # The same picture gives the same bytes: no date or version stamp, no random SVG ids.
     metadata = {"png": {"Software": None}, "svg": {"Date": None}, "pdf": {"CreationDate": None}}
     with matplotlib.rc_context({"svg.hashsalt": "autograd-lite"}):
-        fig.savefig(buffer, format=fmt, metadata=metadata[fmt])
+        fig.savefig(buffer, format=fmt, metadata=metadata[fmt], dpi=SCALE * fig.dpi)
     atomic_write(path, buffer.getvalue())
     return Path(path)

@@ -23,7 +23,7 @@ from typing import Any
 
 from . import check, graph, train, verify
 from .check import print_check
-from .common import CommandError, failed_write, silence_stdout
+from .common import CommandError, Terminated, failed_write, silence_stdout
 from .train import ACTIVATIONS, DATASETS, DEMO, OUTPUTS, neuron_example
 
 __all__ = [
@@ -101,6 +101,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("autograd-lite: interrupted", file=sys.stderr)
         return 130
+    except Terminated:  # SIGTERM in demo or train: its staging files were removed on the way
+        print("autograd-lite: terminated", file=sys.stderr)
+        return 143
     except BrokenPipeError:  # stdout closed early (``autograd-lite check | head``): not an error
         silence_stdout()
         return 0

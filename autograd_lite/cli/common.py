@@ -10,9 +10,13 @@ import argparse
 import errno
 import math
 import os
+import shutil
+import signal
 import sys
 import tempfile
-from collections.abc import Callable
+import threading
+from collections.abc import Callable, Collection, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +28,13 @@ Subparsers = argparse._SubParsersAction
 
 class CommandError(Exception):
     """A problem the user can fix (bad input, unwritable file): reported in one line, exit 2."""
+
+
+class Terminated(BaseException):
+    """SIGTERM arrived while a command was writing: raised so that ``finally`` blocks clean up.
+
+    ``main`` reports it in one line and exits 143 (128 + SIGTERM), as the signal would.
+    """
 
 
 def write_stdout(data: str | bytes) -> None:
@@ -88,6 +99,139 @@ def output_dir(text: str) -> Path:
     except OSError as e:
         raise CommandError(f"argument --out: cannot write to {text}: {e.strerror or e}") from None
     return out
+
+
+class OutputFolder:
+    """``--out`` of ``demo`` and ``train``, claimed for one run: see :func:`claim_output_dir`.
+
+    ``path`` is the folder as the user named it; :meth:`staging` is an empty
+    folder beside it for the run's files; :meth:`commit` swaps the two, so the
+    folder holds the complete new set of files in one step.
+    """
+
+    def __init__(self, path: Path, staging: Path, outputs: Collection[str]) -> None:
+        self.path = path
+        self._staging = staging
+        self._outputs = set(outputs)
+
+    def staging(self) -> Path:
+        """The folder that becomes ``path`` at :meth:`commit`; write every file into it."""
+        return self._staging
+
+    def commit(self) -> None:
+        """Replace ``path``'s files by the staging folder's, all at once.
+
+        The folder's other files (not an output's name) are carried over first,
+        as hard links (a copy where the file system has none), so they stay.
+        An output that this run did not write (a decision boundary for 64-D
+        data) does not stay beside the new model.
+        """
+        from ..files import swap_directories
+
+        real = self.path.resolve()
+        try:
+            for entry in _others(real, self._outputs):
+                target = self._staging / entry.name
+                if entry.is_symlink():
+                    os.symlink(os.readlink(entry), target)
+                    continue
+                try:
+                    os.link(entry, target)
+                except OSError:
+                    shutil.copy2(entry, target)
+            swap_directories(self._staging, real)
+        except OSError as e:
+            raise CommandError(f"cannot write {self.path}: {e.strerror or e}") from None
+
+
+def _others(folder: Path, outputs: Collection[str]) -> list[Path]:
+    """The entries of ``folder`` that are not outputs (nor a killed run's leftovers)."""
+    return [
+        p
+        for p in folder.iterdir()
+        if p.name not in outputs and not p.name.startswith(".autograd-lite-")
+    ]
+
+
+def _stale_name(path: Path) -> str:
+    """The prefix of the staging folders that runs writing ``path`` make beside it."""
+    return f".{path.name}.autograd-lite-"
+
+
+@contextmanager
+def claim_output_dir(text: str, outputs: Collection[str]) -> Iterator[OutputFolder]:
+    """``--out`` for one run: checked, created, locked, with a staging folder beside it.
+
+    The run's files are written into the staging folder and swapped in at once
+    (:meth:`OutputFolder.commit`): a reader, or a run killed at any instant,
+    sees all the old files or all the new ones. The folder may hold other
+    files (they stay), but no folder of its own, and it may not be the current
+    directory (the swap would leave the shell in the old one). A second run on
+    the same folder while this one holds it fails at once (CommandError, one
+    line). SIGTERM ends the run through ``finally``: no staging folder or
+    temporary file is left. ``outputs`` are the names a run writes.
+    """
+    from ..files import DirectoryBusyError, lock_directory
+
+    out = output_dir(text)
+    real = out.resolve()
+    here = Path.cwd().resolve()
+    if real == here or real in here.parents:
+        raise CommandError(
+            f"argument --out: {text} is the current directory (or holds it); the run swaps "
+            "in a new folder, so name a folder below it (e.g. --out autograd-lite-out)"
+        )
+    folders = sorted(p.name for p in _others(real, outputs) if not _carried(p))
+    if folders:
+        shown = ", ".join(folders[:3]) + (", …" if len(folders) > 3 else "")
+        raise CommandError(
+            f"argument --out: {text} holds folders or special files ({shown}); the run swaps in "
+            "a new folder with its files, so name a folder of plain files or a new one"
+        )
+    try:
+        with lock_directory(real):
+            for stale in real.parent.glob(_stale_name(real) + "*"):  # left by a killed run
+                shutil.rmtree(stale, ignore_errors=True)
+            try:
+                staging = Path(tempfile.mkdtemp(prefix=_stale_name(real), dir=real.parent))
+            except OSError as e:
+                raise CommandError(
+                    f"argument --out: cannot write beside {text} (the new files are built in a "
+                    f"folder next to it): {e.strerror or e}"
+                ) from None
+            try:
+                os.chmod(staging, real.stat().st_mode & 0o7777)  # mkdtemp's is 0o700
+                with _sigterm_raises():
+                    yield OutputFolder(out, staging, outputs)
+            finally:
+                shutil.rmtree(staging, ignore_errors=True)  # after a commit: the old files
+    except DirectoryBusyError:
+        raise CommandError(
+            f"argument --out: another autograd-lite run is writing to {text}; wait for it to "
+            "finish or choose another --out"
+        ) from None
+
+
+def _carried(entry: Path) -> bool:
+    """Whether a commit can carry ``entry`` over: a plain file or a symbolic link."""
+    return entry.is_symlink() or entry.is_file()
+
+
+@contextmanager
+def _sigterm_raises() -> Iterator[None]:
+    """While the block runs, SIGTERM raises :class:`Terminated` (in the main thread only)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def terminate(signum: int, frame: Any) -> None:
+        raise Terminated
+
+    previous = signal.signal(signal.SIGTERM, terminate)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 def add_output_options(parser: argparse.ArgumentParser) -> None:

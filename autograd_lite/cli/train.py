@@ -8,9 +8,7 @@ from __future__ import annotations
 
 import argparse
 import functools
-import shutil
 import sys
-import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -33,7 +31,8 @@ DEFAULT_LR = {"adam": 0.01, "sgd": 0.1}
 SGD_MOMENTUM = 0.9
 
 # What ``demo`` trains: 3 spiral arms of 1.5 turns, 300 points, an MLP 2-16-16-3 with Adam.
-# About 30 s on one core, ≥ 95% training accuracy (98.7% with seed 0).
+# ≥ 95% training accuracy (98.7% with seed 0). With compile (demo's default) the whole demo
+# takes about 3 s, with --scalar about 25 s (`time autograd-lite demo [--scalar] --no-check`).
 DEMO = {
     "dataset": "spirals",
     "points": 300,
@@ -46,13 +45,19 @@ DEMO = {
     "seed": 0,
 }
 
+# demo's check of compile: this many steps on the scalar engine and compiled give the same
+# losses to this relative tolerance (rounding: the replay adds in another order).
+CHECK_STEPS = 3
+COMPILE_RTOL = 1e-9
+
 # The files that demo and train write into --out.
 OUTPUTS = ("decision_boundary.png", "loss.png", "neuron_graph.svg", "backprop.html", "model.json")
 
 # Beyond each option's own limit (common.MAX_*), a run's cost: points × parameters × epochs
 # (each point visits each weight once forward and once backward per epoch; the demo's
-# 300 × 371 × 150 = 1.7e7 trains in about 26 s), and the Values one batch's graph holds
-# (about 2 per weight per point: a product and a sum; 10 million take a few GB).
+# 300 × 371 × 150 = 1.7e7 trains in about 21 s on the scalar engine), and the Values one
+# batch's graph holds (about 2 per weight per point: a product and a sum; 10 million take a
+# few GB).
 MAX_WORK = 2 * 10**9
 MAX_GRAPH = 10**7
 # Each data set's (inputs, classes, rows when fixed), for the size check before loading.
@@ -61,26 +66,34 @@ SHAPES["digits"] = (64, 10, 1797)
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
-    """Train on the spirals, run ``check``, write the pictures and the model."""
+    """Train on the spirals, run ``check``, write the pictures and the model, list them last."""
     settings = {**DEMO, "points": args.points or DEMO["points"]}
     settings["epochs"] = args.epochs or DEMO["epochs"]
-    out = common.output_dir(args.out)
-    print(
-        "autograd-lite demo: an MLP learns to tell 3 interleaved spirals apart, trained with\n"
-        "softmax cross-entropy and Adam; every gradient comes from backward on scalar Values."
+    settings["compile"] = not args.scalar
+    settings["check_steps"] = CHECK_STEPS if settings["compile"] else 0
+    engine = (
+        "on the scalar engine: a graph of Values and its backward for every point"
+        if args.scalar
+        else "with compile: one point's graph of Values traced once, replayed over each batch"
     )
-    accuracy = _train_and_write(settings, out, progress=not args.no_progress)
+    with common.claim_output_dir(args.out, OUTPUTS) as out:
+        print(
+            "autograd-lite demo: an MLP learns to tell 3 interleaved spirals apart, trained "
+            f"with\nsoftmax cross-entropy and Adam, {engine}."
+        )
+        accuracy, written = _train_and_write(settings, out, progress=not args.no_progress)
     ok = True
     if not args.no_check:
         print()
         ok = print_check()
     print()
     print(f"accuracy: {accuracy:.3f}")
+    print_outputs(out.path, written)
     return 0 if ok else 1
 
 
 def cmd_train(args: argparse.Namespace) -> int:
-    """Train an MLP with the command line's settings and write the pictures and the model."""
+    """Train an MLP with the command line's settings, write the pictures and the model."""
     defaults = REAL_DEFAULTS if args.dataset in REAL_DATASETS else TOY_DEFAULTS
     settings = {
         "dataset": args.dataset,
@@ -98,10 +111,20 @@ def cmd_train(args: argparse.Namespace) -> int:
         ),
     }
     check_size(settings)
-    out = common.output_dir(args.out)
-    accuracy = _train_and_write(settings, out, progress=not args.no_progress)
+    check_split(settings)
+    with common.claim_output_dir(args.out, OUTPUTS) as out:
+        accuracy, written = _train_and_write(settings, out, progress=not args.no_progress)
     print(f"accuracy: {accuracy:.3f}")
+    print_outputs(out.path, written)
     return 0
+
+
+def print_outputs(out: Path, written: list[tuple[str, str]]) -> None:
+    """The files a run wrote, one line each (``written``: name, note), then where to start."""
+    for name, note in written:
+        print(f"wrote {out / name}{note}")
+    if any(name == "backprop.html" for name, _ in written):
+        print(f"open {out / 'backprop.html'} in a browser")
 
 
 def check_size(settings: dict[str, Any]) -> None:
@@ -127,6 +150,20 @@ def check_size(settings: dict[str, Any]) -> None:
             f"one batch is too big for memory: {min(settings['batch_size'], points):,} points "
             f"× {weights:,} parameters make a graph of about {graph:,} Values, more than the "
             f"limit {MAX_GRAPH:,}; use a smaller --batch-size or --hidden"
+        )
+
+
+def check_split(settings: dict[str, Any]) -> None:
+    """Refuse (CommandError) a ``test_fraction`` that leaves no point to train on."""
+    import nn
+
+    _, _, rows = SHAPES[settings["dataset"]]
+    points, fraction = settings["points"] or rows, settings["test_fraction"]
+    held = nn.data.held_out_count(points, fraction)
+    if held >= points:
+        raise CommandError(
+            f"argument --test-fraction: {fraction:g} of {points} points holds out {held} "
+            "and leaves none to train on; use a smaller --test-fraction or more --points"
         )
 
 
@@ -166,27 +203,31 @@ def _load(settings: dict[str, Any]) -> tuple[Any, Any]:
 
 
 @_divergence_is_an_error
-def _train_and_write(settings: dict[str, Any], out: Path, *, progress: bool) -> float:
-    """Train as ``settings`` say, write OUTPUTS into ``out``; return the accuracy
-    (on the held-out rows when ``test_fraction`` > 0, else on the training rows)."""
+def _train_and_write(
+    settings: dict[str, Any], out: common.OutputFolder, *, progress: bool
+) -> tuple[float, list[tuple[str, str]]]:
+    """Train as ``settings`` say and write OUTPUTS into ``out``, all at once.
+
+    Returns the accuracy (on the held-out rows when ``test_fraction`` > 0, else
+    on the training rows) and the files written, as :func:`_write_outputs`.
+    """
     import nn
 
     compiled = settings.get("compile", False)
     fraction = settings.get("test_fraction", 0.0)
     X, y = _load(settings)
+    try:
+        nn.data.check_finite(X, f"the {settings['dataset']} data")
+    except ValueError as e:
+        raise CommandError(f"{e}; nothing was written") from None
     classes = int(y.max()) + 1
     X_test = y_test = None
     if fraction > 0:
         X, X_test, y, y_test = nn.data.train_test_split(
             X, y, test_fraction=fraction, seed=settings["seed"]
         )
-    sizes = [*settings["hidden"], classes]
-    model = nn.MLP(X.shape[1], sizes, settings["activation"], seed=settings["seed"])
-    if settings["optimizer"] == "adam":
-        optimizer = nn.optim.Adam(model.parameters(), lr=settings["lr"])
-    else:
-        optimizer = nn.optim.SGD(model.parameters(), lr=settings["lr"], momentum=SGD_MOMENTUM)
-    shape = "-".join(str(n) for n in [X.shape[1], *sizes])
+    model, optimizer = _model(settings, X.shape[1], classes)
+    shape = "-".join(str(n) for n in [X.shape[1], *settings["hidden"], classes])
     held = f" ({len(X_test)} more held out)" if X_test is not None else ""
     print(
         f"{settings['dataset']}: {len(X)} points{held}, {classes} classes; "
@@ -195,6 +236,10 @@ def _train_and_write(settings: dict[str, Any], out: Path, *, progress: bool) -> 
         f"seed {settings['seed']}" + (", compiled" if compiled else ""),
         flush=True,
     )
+    if settings["dataset"] in REAL_DATASETS and not compiled:
+        print("hint: --compile trains this in seconds (the same numbers, replayed with NumPy)")
+    if settings.get("check_steps"):
+        print(compare_engines(settings, X, y, classes), flush=True)
     start = time.perf_counter()
     history = nn.train.fit(
         model,
@@ -209,14 +254,63 @@ def _train_and_write(settings: dict[str, Any], out: Path, *, progress: bool) -> 
         compile=compiled,
     )
     seconds = time.perf_counter() - start
-    loss, accuracy = nn.train.evaluate(model, X, y, compile=compiled)
+    final = nn.train.evaluate(model, X, y, compile=compiled)
     print(f"trained in {seconds:.1f} s")
-    print(describe_losses(history, (loss, accuracy), len(X)))
+    print(describe_losses(history, final, len(X)))
+    accuracy, held_out = final[1], None
     if X_test is not None:
-        _, accuracy = nn.train.evaluate(model, X_test, y_test, compile=compiled)
-        print(f"held-out accuracy: {accuracy:.3f}")
-    _write_outputs(model, X, y, history, (loss, accuracy), out)
-    return accuracy
+        held_out = nn.train.evaluate(model, X_test, y_test, compile=compiled)
+        accuracy = held_out[1]
+        print(f"held-out accuracy ({len(X_test)} points not trained on): {accuracy:.3f}")
+    written = _write_outputs(model, X, y, history, final, out, held_out=held_out)
+    return accuracy, written
+
+
+def _model(settings: dict[str, Any], inputs: int, classes: int) -> tuple[Any, Any]:
+    """A fresh MLP and its optimizer, as ``settings`` say (seeded: the same every call)."""
+    import nn
+
+    sizes = [*settings["hidden"], classes]
+    model = nn.MLP(inputs, sizes, settings["activation"], seed=settings["seed"])
+    if settings["optimizer"] == "adam":
+        optimizer = nn.optim.Adam(model.parameters(), lr=settings["lr"])
+    else:
+        optimizer = nn.optim.SGD(model.parameters(), lr=settings["lr"], momentum=SGD_MOMENTUM)
+    return model, optimizer
+
+
+def compare_engines(settings: dict[str, Any], X: Any, y: Any, classes: int) -> str:
+    """Train ``settings["check_steps"]`` steps on one batch twice, from the same weights: on
+    the scalar engine and with compile. The losses must agree to a relative 1e-9 (rounding:
+    the replay sums in another order); returns the line that says so, else CommandError."""
+    import nn
+
+    steps, rows = settings["check_steps"], min(settings["batch_size"], len(X))
+    losses = []
+    for compiled in (False, True):
+        model, optimizer = _model(settings, X.shape[1], classes)
+        history = nn.train.fit(
+            model,
+            X[:rows],
+            y[:rows],
+            optimizer=optimizer,
+            epochs=steps,  # one full batch per epoch: one step each
+            batch_size=rows,
+            progress=False,
+            compile=compiled,
+        )
+        losses.append(history.loss)
+    scalar, replayed = losses
+    worst = max(abs(a - b) / max(abs(a), abs(b), 1e-300) for a, b in zip(scalar, replayed))
+    if not worst <= COMPILE_RTOL:
+        raise CommandError(
+            f"compile disagrees with the scalar engine: losses {scalar} against {replayed} in "
+            f"the first {steps} steps; run with --scalar and report this"
+        )
+    return (
+        f"compile checked: {steps} training steps on {rows} points give the same losses on "
+        f"the scalar engine (largest relative difference {worst:.1e})"
+    )
 
 
 def describe_losses(history: Any, final: tuple[float, float], points: int) -> str:
@@ -238,64 +332,61 @@ def describe_losses(history: Any, final: tuple[float, float], points: int) -> st
 
 
 def _write_outputs(
-    model: Any, X: Any, y: Any, history: Any, final: tuple[float, float], out: Path
-) -> None:
+    model: Any,
+    X: Any,
+    y: Any,
+    history: Any,
+    final: tuple[float, float],
+    out: common.OutputFolder,
+    *,
+    held_out: tuple[float, float] | None = None,
+) -> list[tuple[str, str]]:
     """The decision boundary, the loss curve, a neuron's graph and the model, into ``out``.
 
-    ``final`` is the trained model's (loss, accuracy) on all of X, which the loss
-    curve shows beside the last epoch's. The neuron's graph is the model's first
-    hidden neuron on one training point (:func:`trained_neuron`); its line says which.
+    ``final`` is the trained model's (loss, accuracy) on the training rows X,
+    ``held_out`` on the held-out rows (if any): the loss curve shows both,
+    each named. The neuron's graph is the model's first hidden neuron on one
+    training point (:func:`trained_neuron`); its note says which.
 
-    All or none: every file is first drawn into a hidden staging folder inside
-    ``out``; only when all of them are complete are they moved into place, each
-    atomically (so an existing file is replaced whole or not at all, and a
-    failure leaves no new picture beside an old model).
+    All or none: every file is drawn into ``out``'s staging folder, then the
+    folder is swapped in (:meth:`common.OutputFolder.commit`). Returns the
+    files written, each as (name, note).
     """
     import nn
     import viz
     from viz.plots import plot_decision_boundary, plot_loss
 
-    from ..files import atomic_write
-
     neuron, about_neuron = trained_neuron(model, X)
     writers = {
         "decision_boundary.png": lambda path: plot_decision_boundary(model, X, y, path),
-        "loss.png": lambda path: plot_loss(history, path, final=final),
+        "loss.png": lambda path: plot_loss(history, path, final=final, held_out=held_out),
         "neuron_graph.svg": lambda path: viz.save(neuron, path),
         "backprop.html": lambda path: save_backprop(model, X, y, path),
         "model.json": lambda path: nn.save(model, path),
     }
     notes = {"neuron_graph.svg": f": {about_neuron}"}
-    staging = Path(tempfile.mkdtemp(prefix=".autograd-lite-", dir=out))
-    try:
-        written = []
-        for name in OUTPUTS:
-            path = out / name
-            if name == "decision_boundary.png" and X.shape[1] != 2:
-                print(f"skipped {path}: the data have {X.shape[1]} features, the plot needs 2")
-                continue
-            try:
-                writers[name](staging / name)
-            except viz.DotNotFoundError as e:
-                print(f"autograd-lite: warning: skipped {path}: {e}", file=sys.stderr)
-                continue
-            except viz.GraphTooLargeError as e:  # backprop.html of a wide network
-                print(f"skipped {path}: the network is too big to lay out ({e})")
-                continue
-            except OSError as e:
-                raise CommandError(f"cannot write {path}: {e.strerror or e}") from None
-            except ValueError as e:  # e.g. nn.save's "a weight is not finite"
-                raise CommandError(f"cannot write {path}: {e}; nothing was written") from None
-            written.append(name)
-        for name in written:
-            path = out / name
-            try:
-                atomic_write(path, (staging / name).read_bytes())
-            except OSError as e:
-                raise CommandError(f"cannot write {path}: {e.strerror or e}") from None
-            print(f"wrote {path}{notes.get(name, '')}")
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
+    staging = out.staging()
+    written = []
+    for name in OUTPUTS:
+        path = out.path / name
+        if name == "decision_boundary.png" and X.shape[1] != 2:
+            print(f"skipped {path}: the data have {X.shape[1]} features, the plot needs 2")
+            continue
+        try:
+            writers[name](staging / name)
+        except viz.DotNotFoundError as e:
+            print(f"autograd-lite: warning: skipped {path}: {e}", file=sys.stderr)
+            continue
+        except viz.GraphTooLargeError as e:  # backprop.html of a wide network
+            print(f"skipped {path}: the network is too big to lay out ({e})")
+            continue
+        except OSError as e:
+            raise CommandError(f"cannot write {path}: {e.strerror or e}") from None
+        except ValueError as e:  # e.g. nn.save's "a weight is not finite"
+            raise CommandError(f"cannot write {path}: {e}; nothing was written") from None
+        written.append((name, notes.get(name, "")))
+    out.commit()
+    return written
 
 
 def trained_neuron(model: Any, X: Any) -> tuple[Any, str]:
@@ -382,12 +473,20 @@ def register(sub: Subparsers) -> None:
         help="train a network on 3 spirals, check every derivation, draw the pictures",
         description=(
             "Train an MLP 2-16-16-3 on 300 points of 3 spirals (1.5 turns each) with softmax "
-            "cross-entropy and Adam (about 30 s), print its accuracy, run `check`, and write "
-            f"{outputs} into --out."
+            "cross-entropy and Adam, with compile (after checking that its first steps give "
+            "the scalar engine's losses), print its accuracy, run `check`, write "
+            f"{outputs} into --out (a folder of its own: the run replaces it whole) and list "
+            "them last."
         ),
     )
     common.add_output_options(demo)
     demo.add_argument("--no-check", action="store_true", help="skip the derivation checks")
+    demo.add_argument(
+        "--scalar",
+        action="store_true",
+        help="train on the scalar engine throughout: a graph of Values and its backward for "
+        "every point (the same numbers; about 25 s instead of 3 s)",
+    )
     # Smaller runs, for the tests.
     demo.add_argument("--points", type=common.points, help=argparse.SUPPRESS)
     demo.add_argument("--epochs", type=common.positive_int, help=argparse.SUPPRESS)
@@ -399,9 +498,10 @@ def register(sub: Subparsers) -> None:
         description=(
             "Train an MLP (softmax cross-entropy over the classes) on a 2-D toy data set "
             f"or on the 8×8 digits and write {outputs} into --out (no decision boundary "
-            "for the digits: it is drawn for 2-D data only). Prints `accuracy: ...` last: "
-            "the held-out accuracy when --test-fraction > 0, else the training accuracy; "
-            "the progress bar goes to stderr."
+            "for the digits: it is drawn for 2-D data only). --out is a folder of its own: "
+            "the run replaces it whole, or leaves it as it was. Prints `accuracy: ...` (the "
+            "held-out accuracy when --test-fraction > 0, else the training accuracy), then "
+            "the files it wrote; the progress bar goes to stderr."
         ),
         epilog="examples: autograd-lite train --dataset spirals --hidden 32,32 --epochs 100; "
         "autograd-lite train --dataset digits --compile",

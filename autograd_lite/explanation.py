@@ -116,14 +116,87 @@ def gradients(output: Value, order: list[Value] | None = None) -> dict[Value, fl
     return grads
 
 
-def names(order: list[Value]) -> dict[Value, str]:
-    """Each node's label, or ``v<i>`` (its place in topological order, as the drawings name it)."""
-    return {v: v.label or f"v{i}" for i, v in enumerate(order)}
+# An unlabelled result is named by what it computes, up to this many characters; past it
+# by its op and its place among that op's results (sum#3), so a deep graph's names stay short.
+MAX_NAME = 32
+# How tightly each op's written form binds its operands (a call such as tanh(…) binds them
+# all: its operand is inside its parentheses). A name looser than its place is parenthesised.
+PRECEDENCE = {"add": 1, "sub": 1, "neg": 2, "mul": 3, "div": 3, "pow": 4, "powv": 4, "sqrt": 4}
+_ATOM = 9
+# The word for an op's result in a short name: sum#3 is the third sum of the graph.
+_NOUNS = {"add": "sum", "sub": "difference", "mul": "product", "div": "quotient", "neg": "negation"}
+_PLAIN_NAME = re.compile(r"[\w.#']+")
+
+
+def names(order: list[Value], fmt: Callable[[float], str] | None = None) -> dict[Value, str]:
+    """A name for each node of ``order`` (in topological order), as a reader sees it.
+
+    A node's label if it has one; a constant its value; an unlabelled result
+    what it computes, its op written with its operands' names (``x1·w1``,
+    ``tanh(x1·w1 + b)``), parenthesised where the ops require, if that is at
+    most ``MAX_NAME`` characters, else its op and its place among that op's
+    results (``sum#3``, ``tanh#2``); an unlabelled leaf that is not a constant
+    ``leaf#k``. An unlabelled output (the last node) is ``out``: its name is in
+    every ∂out/∂v, so it must be short. Never an internal node id.
+    """
+    fmt = fmt or (lambda x: number(x, 4))
+    name: dict[Value, str] = {}
+    counts: dict[str, int] = {}
+    for v in order:
+        if v.label:
+            name[v] = v.label
+        elif v is order[-1] and v.parents:
+            name[v] = "out"
+        elif is_constant(v):
+            name[v] = fmt(v.data)
+        elif not v.parents:
+            counts["leaf"] = counts.get("leaf", 0) + 1
+            name[v] = f"leaf#{counts['leaf']}"
+        else:
+            noun = _NOUNS.get(v.op, v.op)
+            counts[noun] = counts.get(noun, 0) + 1
+            text = written(v, name, fmt)
+            name[v] = text if len(text) <= MAX_NAME else f"{noun}#{counts[noun]}"
+    return name
+
+
+def _precedence(p: Value, name: dict[Value, str]) -> int:
+    """How tightly ``name[p]`` binds: a plain name or a call is an atom; a label with
+    operators in it binds nothing (always parenthesised)."""
+    text = name[p]
+    if _PLAIN_NAME.fullmatch(text) or (is_constant(p) and not text.startswith("-")):
+        return _ATOM
+    if p.label or not p.parents:
+        return 0 if not is_constant(p) else PRECEDENCE["neg"]
+    return PRECEDENCE.get(p.op, _ATOM)
+
+
+def wrapped(p: Value, name: dict[Value, str]) -> str:
+    """``name[p]`` as it is written after ∂ or before .grad: parenthesised unless an atom,
+    so ∂L/∂(x1·w1) is not read as (∂L/∂x1)·w1."""
+    return name[p] if _precedence(p, name) == _ATOM else f"({name[p]})"
+
+
+def defined(v: Value, name: dict[Value, str], fmt: Callable[[float], str]) -> str:
+    """``n = x1·w1 + b`` for a named result; ``x1·w1`` alone when that is its name."""
+    text = written(v, name, fmt)
+    return text if name[v] == text else f"{name[v]} = {text}"
 
 
 def operand_names(v: Value, name: dict[Value, str], fmt: Callable[[float], str]) -> dict:
-    """``{'a': ..., 'b': ...}``: the names of ``v``'s operands; a constant is its value."""
-    return {key: fmt(p.data) if is_constant(p) else name[p] for key, p in zip("ab", v.parents)}
+    """``{'a': ..., 'b': ...}``: the names of ``v``'s operands, parenthesised where ``v``'s op
+    binds tighter than they do (``(a + b)·c``, ``a − (b − c)``); a constant is its value."""
+    tight = PRECEDENCE.get(v.op)
+    operands = {}
+    for key, p in zip("ab", v.parents):
+        text = fmt(p.data) if is_constant(p) else name[p]
+        if tight is not None:
+            loose = _precedence(p, {p: text})
+            strict = key == "b" and v.op in ("sub", "div") or v.op in ("pow", "powv")
+            if loose < tight or (strict and loose == tight):
+                text = f"({text})"
+        operands[key] = text
+    return operands
 
 
 def written(v: Value, name: dict[Value, str], fmt: Callable[[float], str]) -> str:
@@ -139,7 +212,8 @@ def rule_text(
 ) -> str:
     """``∂(a·b)/∂a = b = 3.0``: the rule for operand ``position`` of ``v``, then its value."""
     operands = operand_names(v, name, fmt)
-    wrt = operands["ab"[position]]
+    p = v.parents[position]
+    wrt = fmt(p.data) if is_constant(p) else wrapped(p, name)
     rule = RULES.get(v.op)
     if rule is None:
         return f"∂{v.op}/∂{wrt} = {fmt(local)}"
@@ -214,15 +288,17 @@ def ledger(graph: Graph, node: Value, precision: int | None = None) -> str:
         return number(x, precision)
 
     output, name, grads = graph.output, graph.name, graph.grads
-    out, v = name[output], name[node]
-    head = f"∂{out}/∂{v}"
+    out, v = wrapped(output, name), name[node]
+    head = f"∂{out}/∂{wrapped(node, name)}"
     if node is output:
         return f"{head} = 1.0 (the output: backward starts from ∂{out}/∂{out} = 1)"
     if is_constant(node):
         note = " (a constant the engine made from a number: it gets no gradient)"
     else:
         note = ""
-    lines = [f"{head} = Σ over the uses of {v}: ∂child/∂{v} · ∂{out}/∂child{note}"]
+    lines = [
+        f"{head} = Σ over the uses of {v}: ∂child/∂{wrapped(node, name)} · ∂{out}/∂child{note}"
+    ]
     total = 0.0
     terms = []
     for child, position, local in graph.uses[node]:
@@ -232,8 +308,8 @@ def ledger(graph: Graph, node: Value, precision: int | None = None) -> str:
         terms.append(term)
         rule = rule_text(child, position, local, name, fmt)
         lines.append(
-            f"  {name[child]} = {written(child, name, fmt)}: {rule}; "
-            f"× ∂{out}/∂{name[child]} = {fmt(upstream)} → {fmt(term)}"
+            f"  {defined(child, name, fmt)}: {rule}; "
+            f"× ∂{out}/∂{wrapped(child, name)} = {fmt(upstream)} → {fmt(term)}"
         )
     sums = ""
     if len(terms) > 1:  # 0.4578 − 0.19 + 0.2678, not 0.4578 + -0.19 + 0.2678

@@ -38,8 +38,9 @@ def test_a_fork_sums_one_term_per_use():
     text = explain(b, a)
     lines = text.splitlines()
     assert lines[0].startswith("∂b/∂a = Σ")
-    assert "∂(v1 + a)/∂a = 1; × ∂b/∂b = 1.0 → 1.0" in lines[1]
-    assert lines[2] == lines[3] == "  v1 = a·a: ∂(a·a)/∂a = a = 3.0; × ∂b/∂v1 = 1.0 → 3.0"
+    assert lines[1] == "  b = a·a + a: ∂(a·a + a)/∂a = 1; × ∂b/∂b = 1.0 → 1.0"
+    # The unlabelled a·a is named by what it computes, in parentheses after ∂.
+    assert lines[2] == lines[3] == "  a·a: ∂(a·a)/∂a = a = 3.0; × ∂b/∂(a·a) = 1.0 → 3.0"
     assert lines[-1] == "∂b/∂a = 1.0 + 3.0 + 3.0 = 7.0" and a.grad == 7.0
 
 
@@ -79,7 +80,36 @@ def test_a_zero_local_derivative_adds_exactly_zero_even_times_inf():
     y = Value(-1.0, label="y")
     z = y.relu() ** 0.5  # relu'(−1) = 0 times the infinite slope of √ at 0
     z.backward()
-    assert explain(z, y).splitlines()[-1] == f"∂v3/∂y = {y.grad!r}" == "∂v3/∂y = 0.0"
+    assert explain(z, y).splitlines()[-1] == f"∂out/∂y = {y.grad!r}" == "∂out/∂y = 0.0"
+
+
+def test_unlabelled_nodes_are_named_by_what_they_compute_never_by_an_id():
+    """x1·w1; (a + b)·c and a − (b − c) as the ops require; long ones by op and place."""
+    from autograd_lite.explanation import MAX_NAME, names
+
+    x1, w1, b = Value(2.0, label="x1"), Value(-3.0, label="w1"), Value(1.0, label="b")
+    c = Value(0.5, label="c")
+    s = x1 * w1 + b
+    t = (s * c - (b - c)).tanh()
+    free = Value(4.0)  # a leaf without a label
+    deep = t
+    for _ in range(6):
+        deep = deep * deep + free
+    order = topological_order(deep)
+    name = names(order)
+    assert name[s] == "x1·w1 + b"
+    assert name[s.parents[0]] == "x1·w1"
+    assert name[t] == "tanh((x1·w1 + b)·c − (b − c))"
+    assert name[free] == "leaf#1"
+    assert name[deep] == "out"
+    assert "product#3" in name.values()  # (tanh(…)·tanh(…) + leaf#1)·(…): too long to write
+    assert name[deep.parents[0]] == "product#8" and name[deep.parents[0].parents[0]] == (
+        "product#7 + leaf#1"  # written with the short names of its operands
+    )
+    assert all(len(n) <= MAX_NAME for v, n in name.items() if not v.label)
+    assert not any(re.fullmatch(r"(v|op)\d+", n) for n in name.values())
+    text = explain(deep, s, precision=4)
+    assert text.startswith("∂out/∂(x1·w1 + b) = Σ over the uses of x1·w1 + b")
 
 
 # ---- random graphs ---------------------------------------------------------------------------

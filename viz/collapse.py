@@ -15,7 +15,7 @@ if it has no parameters), relative to the largest in the picture.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from autograd_lite import Value
@@ -75,8 +75,10 @@ def draw_collapsed(
     group: bool,
     legend: bool,
     precision: int = style.DEFAULT_PRECISION,
+    names: Mapping[Value, str] | None = None,
 ) -> None:
-    """Add the collapsed picture of ``order`` to ``graph`` (see the module docstring)."""
+    """Add the collapsed picture of ``order`` to ``graph`` (see the module docstring);
+    ``names`` as :func:`viz.draw_dot`'s."""
     # Neurons of adjacent layers are fully connected: merge parallel edge runs, spread ranks;
     # neurons of a layer sit closer, so that a wide layer drawn top to bottom fits a screen.
     graph.graph_attr.update(concentrate="true", ranksep="0.8", nodesep="0.15")
@@ -135,6 +137,7 @@ def draw_collapsed(
             largest=largest,
             step=step_of.get(b),
             precision=precision,
+            name=names.get(v) if names else None,
         )
         nodes.append(((f"v{b}", label, attrs), None))
         if v.parents:

@@ -9,6 +9,8 @@ text, byte for byte.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from autograd_lite import Value, topological_order
 
 from . import style
@@ -34,6 +36,7 @@ def draw_dot(
     collapse: bool = False,
     legend: bool = True,
     precision: int = style.DEFAULT_PRECISION,
+    names: Mapping[Value, str] | None = None,
 ) -> Drawing:
     """Draw the graph that computed ``root``; the result renders inline in Jupyter.
 
@@ -62,6 +65,9 @@ def draw_dot(
     - ``legend``: explain colours and borders in a line under the picture.
     - ``precision``: significant digits of the numbers (a nonzero never
       reads as zero: ``8.245e-09``).
+    - ``names``: the name each box shows instead of its Value's label (the
+      player names unlabelled results by what they compute); groups still
+      come from the labels.
 
     A constant (a leaf the engine made from a number, ``v.is_constant``) is
     drawn small, with its value only: it has no gradient. A constant exponent
@@ -93,6 +99,7 @@ def draw_dot(
             group=group,
             legend=legend,
             precision=precision,
+            names=names,
         )
         return graph
     if max_nodes is not None and len(order) > max_nodes:
@@ -117,7 +124,13 @@ def draw_dot(
         kinds.add(node_kind)
         step = steps.get(v)
         label, attrs = style.value_node(
-            v, node_kind, show_grad=show_grad, largest=largest, step=step, precision=precision
+            v,
+            node_kind,
+            show_grad=show_grad,
+            largest=largest,
+            step=step,
+            precision=precision,
+            name=names.get(v) if names else None,
         )
         nodes.append(((f"v{i}", label, attrs), groups.get(v)))
         if v.parents:

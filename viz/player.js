@@ -6,23 +6,36 @@
  *   backward[i] = {node, to: [parents' node names], grads: {node name: grad text}, text,
  *                  built: heading of the node's ledger, shown under the text}
  *   ledger      = {node name: how its gradient was built}
+ *   names       = {node name: the name a reader knows it by (x1, x1·w1, neuron L0.N1)}
+ * Node names are the drawing's ids (v3, and op3 for the op that made v3), kept in the
+ * SVG's data-node / data-from / data-to attributes; the reader only ever sees `names`.
  * The state at step s (0 .. forward.length + backward.length) is replayed from
- * step 0, so stepping back is as simple as stepping forward. No network, no library.
+ * step 0, so stepping back is as simple as stepping forward. Every text goes into the
+ * page as textContent, never as markup. No network, no library.
  */
 (function () {
   "use strict";
   var BLANK = "\u2014";
-  var LEGEND = "Click a node to see how its gradient is built. Borders: red output, " +
-    "green parameter, blue input, grey dashed constant (no gradient). Once a gradient " +
-    "is final, the fill deepens to orange with |grad| / max |grad|.";
+  var SVG = "http://www.w3.org/2000/svg";
+  var HINT = "Click a node to see how its gradient is built.";
+  // [class of the swatch or null, text]: the legend under the picture.
+  var LEGEND = [
+    ["agl-key-current", "the current node: forward, just computed; backward, its gradient " +
+      "is final and it passes it back"],
+    ["agl-key-receiving", "its parents, receiving their share now, along the arrows that " +
+      "point back to them"],
+    [null, "Borders: red output, green parameter, blue input, grey dashed constant (no " +
+      "gradient). Once a gradient is final, the fill deepens to orange with |grad| / max |grad|."]
+  ];
 
   function setup(root) {
     root.setAttribute("data-ready", "1");
     var data = JSON.parse(root.querySelector("script.agl-data").textContent);
     var svg = root.querySelector(".agl-stage svg");
+    var names = data.names || {};
     var nodes = {}, gradText = {}, shapes = {};
     svg.querySelectorAll("g.node").forEach(function (g) {
-      var name = g.querySelector("title").textContent;
+      var name = g.getAttribute("data-node");
       nodes[name] = g;
       g.querySelectorAll("text").forEach(function (t) {
         if (t.textContent.indexOf("grad ") === 0) gradText[name] = t;
@@ -32,15 +45,27 @@
         function (el) { return [el, el.getAttribute("fill")]; });
       g.addEventListener("click", function (event) {
         event.stopPropagation();
-        selected = name;
+        selected = computed(name);
         render();
         root.focus();
       });
     });
     var edges = Array.prototype.map.call(svg.querySelectorAll("g.edge"), function (g) {
-      var ends = g.querySelector("title").textContent.split("->");
-      return [g, ends[0], ends[1]];
+      return [g, g.getAttribute("data-from"), g.getAttribute("data-to")];
     });
+    // A flowing edge's arrow points back, at the parent that receives the gradient.
+    var defs = svg.querySelector("defs") || svg.insertBefore(
+      document.createElementNS(SVG, "defs"), svg.firstChild);
+    var marker = document.createElementNS(SVG, "marker");
+    var markerId = (root.id || "agl-player") + "-back";
+    [["id", markerId], ["viewBox", "0 0 10 10"], ["refX", "10"], ["refY", "5"],
+     ["markerWidth", "10"], ["markerHeight", "10"], ["markerUnits", "userSpaceOnUse"],
+     ["orient", "auto-start-reverse"]].forEach(function (a) { marker.setAttribute(a[0], a[1]); });
+    var head = document.createElementNS(SVG, "path");
+    head.setAttribute("d", "M0,0 L10,5 L0,10 z");
+    head.setAttribute("class", "agl-back-head");
+    marker.appendChild(head);
+    defs.appendChild(marker);
     // Shrink a wide picture to fit, but not below 60% of its size: past that, scroll.
     var natural = svg.width.baseVal.value;  // in px (Graphviz writes pt)
     svg.style.maxWidth = "none";
@@ -85,11 +110,21 @@
     });
     bar.appendChild(speeds);
     var counter = element("span", "agl-counter");
+    // As wide as its longest text, always: a changing width would move the slider.
+    counter.style.minWidth = ("step " + N + " / " + N + " \u00B7 backward").length + "ch";
     bar.appendChild(counter);
     var panel = element("pre", "agl-panel");
     panel.setAttribute("aria-live", "polite");
     var ledger = element("pre", "agl-ledger");
+    var legend = element("div", "agl-legend");
+    LEGEND.forEach(function (entry) {
+      var item = element("span", "agl-legend-item");
+      if (entry[0]) item.appendChild(element("span", "agl-key " + entry[0]));
+      item.appendChild(element("span", "", entry[1]));
+      legend.appendChild(item);
+    });
     root.insertBefore(bar, root.querySelector(".agl-stage"));
+    root.insertBefore(legend, root.querySelector(".agl-stage").nextSibling);
     root.appendChild(panel);
     root.appendChild(ledger);
 
@@ -174,16 +209,20 @@
           }
         });
       });
-      // In the full picture a parent's edge ends at the op node (op3 made v3).
+      // In the full picture a parent's edge ends at the op node (op3 made v3), which
+      // the gradient passes on its way back from v3.
       var op = current !== null && current.charAt(0) === "v" ? "op" + current.slice(1) : null;
       edges.forEach(function (e) {
         e[0].classList.toggle("agl-hidden", !(visible[e[1]] && visible[e[2]]));
-        e[0].classList.toggle("agl-flow", step > F && to.indexOf(e[1]) >= 0 &&
-          (e[2] === current || e[2] === op));
+        var flow = step > F && to.length > 0 && (
+          (to.indexOf(e[1]) >= 0 && (e[2] === current || e[2] === op)) ||
+          (e[1] === op && e[2] === current));
+        e[0].classList.toggle("agl-flow", flow);
+        var path = e[0].querySelector("path");
+        if (path) path.style.markerStart = flow ? "url(#" + markerId + ")" : "";
       });
       panel.textContent = text;
-      ledger.textContent = selected === null ? LEGEND :
-        ledgerText(selected);
+      ledger.textContent = selected === null ? HINT : ledgerText(selected);
       slider.value = step;
       counter.textContent = "step " + step + " / " + N +
         (step === 0 ? "" : step <= F ? " \u00B7 forward" : " \u00B7 backward");
@@ -200,8 +239,17 @@
       else if (box.bottom > view.bottom) stage.scrollTop += box.bottom - view.bottom + 20;
     }
 
+    function computed(name) {  // clicking op3 means the Value it computes, v3
+      var made = name.charAt(0) === "o" ? "v" + name.slice(2) : name;
+      return nodes[made] ? made : name;
+    }
+
     function ledgerText(name) {
-      if (stepOf[name] === undefined) return name + ": a constant; it gets no gradient.";
+      var called = names[name] || "this node";
+      if (data.constants.indexOf(name) >= 0) {
+        return called + ": a constant the engine made from a number; it gets no gradient.";
+      }
+      if (stepOf[name] === undefined) return called + ": no gradient reaches it.";
       if (step - F < stepOf[name]) {
         return "The backward pass makes this gradient final at backward step " +
           stepOf[name] + " (step " + (F + stepOf[name]) + "); not yet.";

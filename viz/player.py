@@ -16,8 +16,12 @@ The timeline has two parts:
    parent the local derivative with its rule, the product, and the parent's
    gradient before → after the ``+=``, so a fork's sum is seen being built.
 
-A gradient reads "—" until the backward pass has reached its node. Clicking a
-node shows its ledger, :func:`autograd_lite.explain` for that node. With
+A gradient reads "—" in the picture (and "(not yet)" in the panel) until the
+backward pass has reached its node. Clicking a node (a Value's box or the op
+that computes it) shows its ledger, :func:`autograd_lite.explain` for that
+node. Every node is named as the panel names it (its label, or what it
+computes: ``x1·w1``), in the picture and in its tooltip; the drawing's node ids
+(``v3``, ``op3``) stay inside the page's data attributes. With
 ``collapse=True`` a step is a whole neuron (see :mod:`viz.collapse`).
 """
 
@@ -38,9 +42,11 @@ from autograd_lite.explanation import (
     Graph,
     analyse,
     contribution,
+    defined,
     ledger,
     local_derivatives,
     rule_text,
+    wrapped,
     written,
 )
 
@@ -50,10 +56,12 @@ from .dot import DEFAULT_MAX_NODES, draw_dot
 from .embed import script_json
 from .render import atomic_write
 
-_BLANK = "—"  # a gradient the backward pass has not reached yet
+_BLANK = "(not yet)"  # in the panel: a gradient the backward pass has not reached yet
 _QUICK_LAYOUT = 200  # Values; a bigger graph gets a quicker layout
 # What the page does not need from Graphviz's SVG: the prolog, comments, element ids.
 _SVG_CLUTTER = re.compile(r'<!--.*?-->\n?| id="(?:node|edge|a_node|a_edge)\d+"', re.S)
+# Graphviz titles each node, edge and cluster with its id (a tooltip in a browser).
+_TITLED = re.compile(r'<g class="(node|edge|cluster)">\n?<title>([^<]*)</title>')
 
 
 class Player:
@@ -123,20 +131,18 @@ def player(
     clusters), ``collapse`` (one box per neuron; a backward step is then a
     whole neuron), ``max_nodes``, ``precision`` (significant digits).
     Needs Graphviz's ``dot`` for the layout. (While it draws, it briefly sets
-    the Values' ``grad`` and empty labels, and restores them.)
+    the Values' ``grad``, and restores them.)
     """
     if not isinstance(root, Value):
         raise TypeError(f"viz.player: root must be a Value, got {type(root).__name__}")
     order = topological_order(root)
     graph = analyse(root, order)
-    # The static picture shows ∂root/∂v whether or not root.backward() was called, and
-    # unlabelled results show the name the panel calls them by (v4): set for the drawing only.
-    saved = [(v.grad, v.label) for v in order]
+    # The static picture shows ∂root/∂v whether or not root.backward() was called: set the
+    # grads for the drawing only. Each box shows the name the panel calls it by (x1·w1).
+    saved = [v.grad for v in order]
     try:
         for v in order:
             v.grad = graph.grads[v]
-            if not v.is_constant:
-                v.label = graph.name[v]
         drawing = draw_dot(
             root,
             rankdir=rankdir,
@@ -145,16 +151,44 @@ def player(
             max_nodes=max_nodes,
             precision=precision,
             legend=False,  # its colour scale would give the largest gradient away
+            names={v: graph.name[v] for v in order if not v.is_constant},
         )
     finally:
-        for v, (g, label) in zip(order, saved):
-            v.grad, v.label = g, label
+        for v, g in zip(order, saved):
+            v.grad = g
     if len(order) > _QUICK_LAYOUT:
         # Fewer rounds of crossing reduction: half the layout time of a big graph.
         drawing.graph_attr["mclimit"] = "0.3"
-    svg = _compact(drawing.pipe(format="svg").decode("utf-8"))
-    data = _Timeline(graph, collapse=collapse, precision=precision).data()
+    timeline = _Timeline(graph, collapse=collapse, precision=precision)
+    data = timeline.data()
+    svg = _reader_titles(_compact(drawing.pipe(format="svg").decode("utf-8")), data["names"])
     return Player(svg, data, f"backprop of {root.label or 'a graph'} — autograd-lite")
+
+
+def _reader_titles(svg: str, names: dict[str, str]) -> str:
+    """Each node's and edge's tooltip in the reader's names (``x1·w1``, ``x1 → x1·w1``); the
+    drawing's ids move to ``data-node`` / ``data-from`` / ``data-to``; clusters lose theirs
+    (their label is drawn)."""
+
+    def text(s: str) -> str:
+        return html.escape(style.visible(s))
+
+    def retitle(match: re.Match[str]) -> str:
+        kind, ident = match.group(1), html.unescape(match.group(2))
+        if kind == "cluster":
+            return '<g class="cluster">'
+        if kind == "node":
+            return (
+                f'<g class="node" data-node="{text(ident)}">'
+                f"<title>{text(names.get(ident, ''))}</title>"
+            )
+        tail, _, head = ident.partition("->")
+        return (
+            f'<g class="edge" data-from="{text(tail)}" data-to="{text(head)}">'
+            f"<title>{text(names.get(tail, ''))} → {text(names.get(head, ''))}</title>"
+        )
+
+    return _TITLED.sub(retitle, svg)
 
 
 def _compact(svg: str) -> str:
@@ -227,7 +261,22 @@ class _Timeline:
             "backward": self._backward(),
             "ledger": self.ledgers,
             "constants": [b for v, b in self.box_of.items() if v.is_constant],
+            "names": self.names(),
         }
+
+    def names(self) -> dict[str, str]:
+        """Each box and op node of the drawing -> the name a reader knows it by."""
+        name, fmt = self.graph.name, self.fmt
+        found: dict[str, str] = {}
+        for v, box in self.box_of.items():
+            if box in self.group_name:
+                found[box] = f"neuron {self.group_name[box]}"
+            elif box not in found:
+                found[box] = name[v]
+        for i, v in enumerate(self.graph.order):
+            if v.parents:  # op{i} computes v{i}: its op applied to the operands
+                found[f"op{i}"] = written(v, name, fmt)
+        return found
 
     def _forward(self) -> list[dict]:
         name = self.graph.name
@@ -247,7 +296,7 @@ class _Timeline:
                     text += f", output {self.fmt(out[0].data)}"
             elif v.parents:
                 show.insert(-1, f"op{box[1:]}")  # the box last: it is the step's current node
-                text = f"{name[v]} = {written(v, name, self.fmt)} = {self.fmt(v.data)}"
+                text = f"{defined(v, name, self.fmt)} = {self.fmt(v.data)}"
             else:
                 text = f"{name[v]} = {self.fmt(v.data)}, a leaf"
             steps.append({"show": show, "text": text})
@@ -256,7 +305,8 @@ class _Timeline:
         return steps
 
     def _backward(self) -> list[dict]:
-        graph, name, out = self.graph, self.graph.name, self.graph.name[self.graph.output]
+        graph, name = self.graph, self.graph.name
+        out = wrapped(graph.output, name)
         grads = dict.fromkeys(graph.order, 0.0)
         grads[graph.output] = 1.0
         reached = {graph.output}
@@ -281,7 +331,7 @@ class _Timeline:
                         rule = rule_text(v, position, local, name, self.fmt)
                         lines.append(
                             f"  → {name[p]}: {rule}; × {self.fmt(g)} = {self.fmt(term)}; "
-                            f"{name[p]}.grad {had} → {self.fmt(grads[p])}"
+                            f"{wrapped(p, name)}.grad {had} → {self.fmt(grads[p])}"
                         )
             for p in touched:
                 if p in self.shown_by:
@@ -301,13 +351,13 @@ class _Timeline:
             step = {"node": box, "to": parents, "grads": shown, "text": text}
             if box not in self.group_name and members[0] is not graph.output:
                 # player.js appends the node's ledger under this heading (stored once).
-                step["built"] = f"how ∂{out}/∂{name[members[0]]} was built:"
+                step["built"] = f"how ∂{out}/∂{wrapped(members[0], name)} was built:"
             steps.append(step)
         return steps
 
     def _value_head(self, v: Value, g: float, first: bool) -> list[str]:
-        name, out = self.graph.name, self.graph.name[self.graph.output]
-        upstream = f"∂{out}/∂{name[v]} = {self.fmt(g)}"
+        name, out = self.graph.name, wrapped(self.graph.output, self.graph.name)
+        upstream = f"∂{out}/∂{wrapped(v, name)} = {self.fmt(g)}"
         lines = [f"{name[v]} is the output: backward starts from {upstream}"] if first else []
         if not v.parents:
             if not first:
@@ -317,7 +367,7 @@ class _Timeline:
         pattern = f" ({rule.pattern})" if rule else ""
         return [
             *lines,
-            f"{name[v]} = {written(v, name, self.fmt)}{pattern}",
+            f"{defined(v, name, self.fmt)}{pattern}",
             f"upstream gradient {upstream}; each parent gets local derivative × upstream:",
         ]
 
@@ -328,7 +378,7 @@ class _Timeline:
         grads: dict[Value, float],
         touched: dict[Value, str],
     ) -> tuple[list[str], str]:
-        name, out = self.graph.name, self.graph.name[self.graph.output]
+        name, out = self.graph.name, wrapped(self.graph.output, self.graph.name)
         ops = sum(1 for m in members if m.parents)
         lines = [f"neuron {self.group_name[box]}: its {ops} ops, one after another"]
         outputs = [m for m, b in self.shown_by.items() if b == box]
@@ -337,13 +387,13 @@ class _Timeline:
             rule = RULES.get(o.op)
             pattern = f" ({rule.pattern})" if rule else ""
             lines.append(
-                f"upstream gradient ∂{out}/∂out = {self.fmt(grads[o])}, out = "
-                f"{written(o, name, self.fmt)} = {self.fmt(o.data)}{pattern}"
+                f"upstream gradient ∂{out}/∂{wrapped(o, name)} = {self.fmt(grads[o])}, "
+                f"{defined(o, name, self.fmt)} = {self.fmt(o.data)}{pattern}"
             )
         params = sorted((m for m in members if style.is_parameter(m)), key=self.index.__getitem__)
         if params:
             lines.append("parameters:")
-            lines.extend(f"  {name[p]}.grad = {self.fmt(grads[p])}" for p in params)
+            lines.extend(f"  {wrapped(p, name)}.grad = {self.fmt(grads[p])}" for p in params)
         outside = [p for p in touched if p not in members]
         if outside:
             lines.append("sends back to:")

@@ -138,14 +138,27 @@ def escape(s: str) -> str:
     return graphviz.escape(visible(s))
 
 
+# Graphviz reads at most 16,384 bytes in one quoted string ("longer than 16384?"): a longer
+# node text is refused here, with its start, instead of failing inside dot.
+MAX_LABEL_BYTES = 16_000
+
+
 def text(lines: Iterable[str]) -> str:
     """A multi-line DOT label whose text is shown literally (no escapes, no HTML).
 
     Newlines inside a line (a label such as ``"a\\nb"``) become line breaks too;
     other control characters and lone surrogates are shown escaped (:func:`visible`).
+    A label longer than ``MAX_LABEL_BYTES`` in UTF-8 raises ValueError.
     """
     escaped = (escape(line.replace("\r", "")).replace("\n", "\\n") for line in lines)
-    return graphviz.nohtml("\\n".join(escaped))
+    label = "\\n".join(escaped)
+    size = len(label.encode("utf-8"))
+    if size > MAX_LABEL_BYTES:
+        raise ValueError(
+            f"viz: a node's text is {size:,} bytes, more than Graphviz reads in one label "
+            f"({MAX_LABEL_BYTES:,}); shorten the label that starts {label[:24]!r}"
+        )
+    return graphviz.nohtml(label)
 
 
 def node_attrs(node_kind: str, fill: str) -> dict[str, str]:
@@ -163,11 +176,14 @@ def value_node(
     largest: float,
     step: int | None,
     precision: int = DEFAULT_PRECISION,
+    name: str | None = None,
 ) -> tuple[str, dict[str, str]]:
-    """Label and attributes of the box of one Value: label, data, grad (a constant: its value)."""
+    """Label and attributes of the box of one Value: its name (``name``, else its label),
+    data, grad (a constant: its value)."""
     if node_kind == "constant":
         return text([number(v.data, precision)]), node_attrs(node_kind, "#ffffff")
-    head = " ".join(part for part in (f"#{step}" if step else "", v.label) if part)
+    shown = v.label if name is None else name
+    head = " ".join(part for part in (f"#{step}" if step else "", shown) if part)
     lines = [head] if head else []
     lines.append(f"data {number(v.data, precision)}")
     if show_grad:

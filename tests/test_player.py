@@ -228,6 +228,134 @@ def test_clicking_a_node_shows_its_ledger(opened):
     assert state(driver)["ledger"] == explain(root, order[leaf], precision=4)
 
 
+def test_clicking_an_op_node_shows_the_value_it_computes(opened):
+    """The `*`, `+`, `tanh` ellipse stands for the Value it makes: its ledger, not 'a constant'."""
+    from selenium.webdriver.common.by import By
+
+    driver, root, options, _, _ = opened
+    order = topological_order(root)
+    key(driver, "END")
+    ops = driver.find_elements(By.CSS_SELECTOR, 'g.node[data-node^="op"]')
+    assert ops or options.get("collapse")
+    for op in ops[:3]:
+        index = int(op.get_attribute("data-node")[2:])
+        op.click()
+        assert state(driver)["ledger"] == explain(root, order[index], precision=4)
+        assert "constant" not in state(driver)["ledger"]
+
+
+INTERNAL = r"\b(?:v|op|g)\d+\b"  # the drawing's node ids
+
+
+def test_no_internal_node_id_reaches_the_reader(opened):
+    """Every text a reader can see or hover, at every step and after every click, names
+    nodes as the panel does (x1, x1·w1, neuron L0.N1), never by an id (v3, op3, g0)."""
+    import re
+
+    from selenium.webdriver.common.by import By
+
+    driver, _, _, data, _ = opened
+    seen = []
+    for step in range(len(data["forward"]) + len(data["backward"]) + 1):
+        slide(driver, step)
+        now = state(driver)
+        seen += [now["panel"], now["ledger"]]
+    for node in driver.find_elements(By.CSS_SELECTOR, "g.node"):
+        driver.execute_script("arguments[0].dispatchEvent(new MouseEvent('click'))", node)
+        seen.append(state(driver)["ledger"])
+    seen.append(driver.execute_script("return document.querySelector('.agl-player').innerText"))
+    seen += driver.execute_script(
+        "return Array.from(document.querySelectorAll('title')).map(t => t.textContent)"
+    )
+    leaks = [text for text in seen if re.search(INTERNAL, text)]
+    assert leaks == []
+
+
+def _rgb(colour: str) -> str:
+    r, g, b = (int(colour[i : i + 2], 16) for i in (1, 3, 5))
+    return f"rgb({r}, {g}, {b})"
+
+
+HIGHLIGHTS = """
+var root = document.querySelector('.agl-player');
+function stroke(sel) {
+  var g = root.querySelector(sel);
+  return g && getComputedStyle(g.querySelector('polygon, path, ellipse')).stroke;
+}
+return {current: stroke('g.node.agl-current'), receiving: stroke('g.node.agl-receiving'),
+        keys: Array.from(root.querySelectorAll('.agl-legend .agl-key')).map(
+          k => [k.className, getComputedStyle(k).borderTopColor, k.nextSibling.textContent]),
+        borders: Array.from(root.querySelectorAll('g.node:not(.agl-current):not(.agl-receiving)'
+          )).map(g => getComputedStyle(g.querySelector('polygon, path, ellipse')).stroke)};
+"""
+
+
+def test_the_legend_explains_the_highlights_in_colours_no_border_uses(opened):
+    from viz import style
+
+    driver, _, _, data, _ = opened
+    slide(driver, len(data["forward"]) + 1)  # the first backward step: current and receiving
+    seen = driver.execute_script(HIGHLIGHTS)
+    keys = {cls.split()[-1]: (colour, text) for cls, colour, text in seen["keys"]}
+    assert keys["agl-key-current"][0] == seen["current"]
+    assert "the current node" in keys["agl-key-current"][1]
+    assert keys["agl-key-receiving"][0] == seen["receiving"]
+    assert "receiving" in keys["agl-key-receiving"][1]
+    used = {_rgb(c) for c in (*style.BORDER.values(), "#999999", "#000000")} | set(seen["borders"])
+    assert seen["current"] != seen["receiving"]
+    assert not {seen["current"], seen["receiving"]} & used
+
+
+def test_gradient_edges_point_back_at_the_parent(opened):
+    """At a backward step, each highlighted edge has its arrow at its start, the parent's end
+    (the forward arrowhead hidden), so the gradient is seen flowing back."""
+    driver, _, _, data, _ = opened
+    forward = len(data["forward"])
+    checked = 0
+    for k, step in enumerate(data["backward"][:4], start=1):
+        slide(driver, forward + k)
+        edges = driver.execute_script(
+            """
+            return Array.from(document.querySelectorAll('g.edge.agl-flow')).map(function (g) {
+              var path = g.querySelector('path'), start = path.getPointAtLength(0);
+              var m = path.getScreenCTM(), tail = document.querySelector(
+                'g.node[data-node="' + g.dataset.from + '"]').getBBox();
+              var head = g.querySelector('polygon');
+              return {from: g.dataset.from, to: g.dataset.to,
+                      marker: getComputedStyle(path).markerStart,
+                      forward: head ? getComputedStyle(head).visibility : 'none',
+                      start: [start.x, start.y],
+                      tail: [tail.x, tail.y, tail.x + tail.width, tail.y + tail.height]};
+            });"""
+        )
+        for e in edges:
+            assert e["marker"].startswith("url(") and e["marker"].endswith('-back")')
+            assert e["forward"] in ("hidden", "none")
+            x, y = e["start"]
+            x0, y0, x1, y1 = e["tail"]
+            assert x0 - 3 <= x <= x1 + 3 and y0 - 3 <= y <= y1 + 3, e  # the tip at the parent
+            assert e["from"] in step["to"] or e["to"] == step["node"], e
+        checked += len(edges)
+    assert checked > 0
+
+
+def test_the_step_counter_does_not_move_the_slider(opened):
+    driver, _, _, data, _ = opened
+    forward, total = len(data["forward"]), len(data["forward"]) + len(data["backward"])
+    rects = set()
+    for step in sorted({0, 1, 9, forward, forward + 1, total}):
+        slide(driver, min(step, total))
+        rects.add(
+            tuple(
+                driver.execute_script(
+                    "var r = document.querySelector('.agl-slider').getBoundingClientRect();"
+                    "return [r.left, r.top, r.width];"
+                )
+            )
+        )
+    assert len(rects) == 1, rects
+
+
 # ---- the page itself (no browser needed) -----------------------------------------------------
 
 

@@ -110,8 +110,6 @@
     });
     bar.appendChild(speeds);
     var counter = element("span", "agl-counter");
-    // As wide as its longest text, always: a changing width would move the slider.
-    counter.style.minWidth = ("step " + N + " / " + N + " \u00B7 backward").length + "ch";
     bar.appendChild(counter);
     var panel = element("pre", "agl-panel");
     panel.setAttribute("aria-live", "polite");
@@ -127,6 +125,12 @@
     root.insertBefore(legend, root.querySelector(".agl-stage").nextSibling);
     root.appendChild(panel);
     root.appendChild(ledger);
+    // The counter is as wide as its longest text, always: a changing width would move the
+    // slider. Measured where the page shows it; in ch (2 to spare) where it is hidden.
+    var longest = "step " + N + " / " + N + " \u00B7 backward";
+    counter.textContent = longest;
+    var width = counter.getBoundingClientRect().width;
+    counter.style.minWidth = width > 0 ? Math.ceil(width) + "px" : longest.length + 2 + "ch";
 
     root.addEventListener("keydown", function (event) {
       var keys = {ArrowRight: "fwd", ArrowLeft: "back", " ": "play", Home: "start", End: "end"};

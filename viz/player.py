@@ -107,6 +107,9 @@ class Player:
             '<meta name="viewport" content="width=device-width, initial-scale=1">'
             '<meta http-equiv="Content-Security-Policy" content="default-src \'none\'; '
             "style-src 'unsafe-inline'; script-src 'unsafe-inline'; img-src data:\">"
+            # A panel that grows past the window must not bring a scrollbar that narrows the
+            # page and moves the slider: keep the scrollbar's gutter.
+            "<style>html { scrollbar-gutter: stable; }</style>"
             f"<title>{title}</title></head>\n<body>{self._fragment()}</body></html>\n"
         )
 

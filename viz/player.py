@@ -100,7 +100,7 @@ class Player:
 
     def html(self) -> str:
         """A complete standalone HTML document (no network request of any kind)."""
-        title = html.escape(self.title)
+        title = html.escape(style.visible(self.title))  # a lone surrogate spelled \ud800
         return (
             "<!DOCTYPE html>\n"
             '<html lang="en"><head><meta charset="utf-8">'

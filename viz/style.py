@@ -134,8 +134,9 @@ def visible(s: str) -> str:
 
 
 def escape(s: str) -> str:
-    """``s`` as literal DOT text: :func:`visible`, then Graphviz's escaping of backslashes."""
-    return graphviz.escape(visible(s))
+    """``s`` as literal DOT text: :func:`visible`, then Graphviz's escaping of backslashes,
+    and ``&`` as ``&amp;`` (Graphviz reads entities in any label: ``&lt;`` would show as ``<``)."""
+    return graphviz.escape(visible(s)).replace("&", "&amp;")
 
 
 # Graphviz reads at most 16,384 bytes in one quoted string ("longer than 16384?"): a longer

@@ -10,7 +10,7 @@ PY     := $(VENV)/bin/python
 PIP    := $(PY) -m pip
 OUT    ?= autograd-lite-out
 
-.PHONY: demo test lint format bench docs dot browser torch-oracle notebooks lab clean
+.PHONY: demo test lint format bench docs dot browser tools torch-oracle notebooks lab clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -29,33 +29,47 @@ $(VENV)/.installed-lab: pyproject.toml | $(PY)
 	$(PIP) install -q -e ".[lab]"
 	@touch $@
 
-# Graphviz's `dot` renders the computation graphs. Installed when missing and we are root.
-dot:
-	@if command -v dot >/dev/null 2>&1; then :; \
-	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
-	  echo "Installing Graphviz (Debian package graphviz)..."; \
-	  DEBIAN_FRONTEND=noninteractive apt-get update -qq && \
-	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq graphviz >/dev/null; \
-	else \
-	  echo "Graphviz 'dot' is missing; graph rendering will be skipped. Install it with:"; \
-	  echo "  sudo apt-get install graphviz     (Debian/Ubuntu)"; \
-	  echo "  brew install graphviz             (macOS)"; \
-	  echo "  conda install -c conda-forge graphviz"; \
-	fi
+# What the system must provide, as Debian packages: Graphviz's `dot` draws the graphs
+# (demo, docs, notebooks, tests); headless Chromium and chromedriver run the player's tests in
+# a real browser. $(call system_packages,NEEDS) checks each of NEEDS (dot, browser); when some
+# are missing and we are root it says once, in one line, what it installs and why, then runs
+# apt-get once; otherwise it prints the command to install them (what needs them then skips).
+APT_GET ?= apt-get
+define system_packages
+missing=; why=; \
+for need in $(1); do \
+  case $$need in \
+    dot) command -v dot >/dev/null 2>&1 || { \
+      missing="$$missing graphviz"; why="$$why; graphviz: Graphviz's dot draws the computation graphs"; } ;; \
+    browser) { command -v chromedriver >/dev/null 2>&1 && \
+      { command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1; }; } || { \
+      missing="$$missing chromium chromium-driver"; \
+      why="$$why; chromium chromium-driver: the player's tests run in a real headless browser"; } ;; \
+  esac; \
+done; \
+if [ -z "$$missing" ]; then exit 0; fi; \
+if [ "$$(id -u)" = 0 ] && command -v $(APT_GET) >/dev/null 2>&1; then \
+  echo "Installing Debian packages with $(APT_GET) (as root):$$missing ($${why#; })"; \
+  DEBIAN_FRONTEND=noninteractive $(APT_GET) update -qq && \
+  DEBIAN_FRONTEND=noninteractive $(APT_GET) install -y -qq $$missing >/dev/null; \
+else \
+  echo "Missing:$$missing ($${why#; }); what needs them will skip. Install them with:"; \
+  echo "  sudo apt-get install$$missing   (Debian/Ubuntu)"; \
+  case "$$missing" in *graphviz*) \
+    echo "  brew install graphviz   or   conda install -c conda-forge graphviz   (dot only)";; \
+  esac; \
+fi
+endef
 
-# Headless Chromium and its driver run the player's tests in a real browser.
-# Installed when missing and we are root; otherwise those tests skip and say so.
+dot:
+	@$(call system_packages,dot)
+
 browser:
-	@if command -v chromedriver >/dev/null 2>&1 && \
-	  { command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1; }; then :; \
-	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
-	  echo "Installing Chromium (Debian packages chromium chromium-driver)..."; \
-	  DEBIAN_FRONTEND=noninteractive apt-get update -qq && \
-	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null; \
-	else \
-	  echo "Chromium or chromedriver is missing; the player's browser tests will skip. Install them with:"; \
-	  echo "  sudo apt-get install chromium chromium-driver   (Debian/Ubuntu)"; \
-	fi
+	@$(call system_packages,browser)
+
+# Everything `make test` needs from the system, checked (and installed) together.
+tools:
+	@$(call system_packages,dot browser)
 
 # PyTorch is an optional second oracle. Install it only from a local CPU wheel
 # (a plain `pip install torch` pulls gigabytes of CUDA); without it those tests skip.
@@ -69,7 +83,7 @@ torch-oracle: $(VENV)/.installed-dev
 demo: $(VENV)/.installed dot
 	$(VENV)/bin/autograd-lite demo --out $(OUT)
 
-test: $(VENV)/.installed-dev dot browser torch-oracle
+test: $(VENV)/.installed-dev tools torch-oracle
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/pytest -n auto -q

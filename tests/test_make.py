@@ -72,3 +72,75 @@ def test_lab_opens_a_browser_where_there_is_a_display() -> None:
 
 def test_each_dry_run_makes_a_new_token() -> None:
     assert dry_run()[1].split()[0] != dry_run()[1].split()[0]
+
+
+# ---- what `make test` installs from the system, and says so first ---------------------------
+
+
+def fake_system(tmp_path: Path, *, uid: int, tools: tuple[str, ...] = ()) -> dict[str, str]:
+    """An environment whose PATH holds only a fake ``id`` (printing ``uid``), a fake
+    ``apt-get`` that logs its arguments, and fake ``tools``: make's recipes see a machine
+    without Graphviz or Chromium, and nothing is installed for real."""
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    log = tmp_path / "log"
+    scripts = {"id": f"echo {uid}", "apt-get": 'echo "apt-get $*" >> "$LOG"'}
+    scripts.update({tool: "exit 0" for tool in tools})
+    for name, body in scripts.items():
+        path = bin_dir / name
+        path.write_text(f"#!/bin/sh\n{body}\n")
+        path.chmod(0o755)
+    return {"PATH": str(bin_dir), "LOG": str(log), "HOME": str(tmp_path)}
+
+
+def make_log(tmp_path: Path, target: str, env: dict[str, str]) -> list[str]:
+    """Run ``make target``; its output and the fake apt-get's calls, in the order they came."""
+    log = tmp_path / "log"
+    with open(log, "a") as out:
+        result = subprocess.run(
+            [shutil.which("make"), "-s", "--no-print-directory", target],
+            cwd=ROOT,
+            env=env,
+            stdout=out,
+            stderr=subprocess.PIPE,
+            text=True,
+            timeout=60,
+        )
+    assert result.returncode == 0, result.stderr
+    return log.read_text().splitlines()
+
+
+def test_make_test_as_root_says_once_what_it_installs_and_why_before_apt_get(tmp_path) -> None:
+    lines = make_log(tmp_path, "tools", fake_system(tmp_path, uid=0))
+    assert lines == [
+        "Installing Debian packages with apt-get (as root): graphviz chromium chromium-driver "
+        "(graphviz: Graphviz's dot draws the computation graphs; chromium chromium-driver: "
+        "the player's tests run in a real headless browser)",
+        "apt-get update -qq",
+        "apt-get install -y -qq graphviz chromium chromium-driver",
+    ]
+
+
+def test_only_what_is_missing_is_installed_and_nothing_when_all_is_there(tmp_path) -> None:
+    env = fake_system(tmp_path, uid=0, tools=("chromium", "chromedriver"))
+    lines = make_log(tmp_path, "tools", env)
+    assert lines[0].endswith(": graphviz (graphviz: Graphviz's dot draws the computation graphs)")
+    assert lines[1:] == ["apt-get update -qq", "apt-get install -y -qq graphviz"]
+    (tmp_path / "log").unlink()
+    (tmp_path / "bin" / "dot").write_text("#!/bin/sh\nexit 0\n")
+    (tmp_path / "bin" / "dot").chmod(0o755)
+    assert make_log(tmp_path, "tools", env) == []
+
+
+def test_not_root_prints_the_command_and_installs_nothing(tmp_path) -> None:
+    lines = make_log(tmp_path, "tools", fake_system(tmp_path, uid=1000))
+    assert lines[0].startswith("Missing: graphviz chromium chromium-driver (graphviz: ")
+    assert "  sudo apt-get install graphviz chromium chromium-driver   (Debian/Ubuntu)" in lines
+    assert not any(line.startswith("apt-get") for line in lines)
+
+
+def test_make_test_checks_the_system_once() -> None:
+    """`test` depends on `tools` (dot and browser together), not on dot and browser apart."""
+    makefile = (ROOT / "Makefile").read_text()
+    rule = next(line for line in makefile.splitlines() if line.startswith("test:"))
+    assert "tools" in rule.split() and "dot" not in rule.split() and "browser" not in rule.split()

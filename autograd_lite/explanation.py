@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import NamedTuple
 
 from .ops import OPS
@@ -128,10 +128,15 @@ _NOUNS = {"add": "sum", "sub": "difference", "mul": "product", "div": "quotient"
 _PLAIN_NAME = re.compile(r"[\w.#']+")
 
 
-def names(order: list[Value], fmt: Callable[[float], str] | None = None) -> dict[Value, str]:
+def names(
+    order: list[Value],
+    fmt: Callable[[float], str] | None = None,
+    given: Mapping[Value, str] | None = None,
+) -> dict[Value, str]:
     """A name for each node of ``order`` (in topological order), as a reader sees it.
 
-    A node's label if it has one; a constant its value; an unlabelled result
+    ``given[v]`` if the caller names ``v`` (a picture's box name); else a node's label if
+    it has one; a constant its value; an unlabelled result
     what it computes, its op written with its operands' names (``x1·w1``,
     ``tanh(x1·w1 + b)``), parenthesised where the ops require, if that is at
     most ``MAX_NAME`` characters, else its op and its place among that op's
@@ -143,7 +148,9 @@ def names(order: list[Value], fmt: Callable[[float], str] | None = None) -> dict
     name: dict[Value, str] = {}
     counts: dict[str, int] = {}
     for v in order:
-        if v.label:
+        if given and v in given:
+            name[v] = given[v]
+        elif v.label:
             name[v] = v.label
         elif v is order[-1] and v.parents:
             name[v] = "out"

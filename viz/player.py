@@ -45,6 +45,7 @@ from autograd_lite.explanation import (
     defined,
     ledger,
     local_derivatives,
+    names,
     rule_text,
     wrapped,
     written,
@@ -139,7 +140,8 @@ def player(
     if not isinstance(root, Value):
         raise TypeError(f"viz.player: root must be a Value, got {type(root).__name__}")
     order = topological_order(root)
-    graph = analyse(root, order)
+    timeline = _Timeline(analyse(root, order), collapse=collapse, precision=precision)
+    graph = timeline.graph  # with the neurons' outputs named by their neuron when collapsed
     # The static picture shows ∂root/∂v whether or not root.backward() was called: set the
     # grads for the drawing only. Each box shows the name the panel calls it by (x1·w1).
     saved = [v.grad for v in order]
@@ -162,7 +164,6 @@ def player(
     if len(order) > _QUICK_LAYOUT:
         # Fewer rounds of crossing reduction: half the layout time of a big graph.
         drawing.graph_attr["mclimit"] = "0.3"
-    timeline = _Timeline(graph, collapse=collapse, precision=precision)
     data = timeline.data()
     svg = _reader_titles(_compact(drawing.pipe(format="svg").decode("utf-8")), data["names"])
     return Player(svg, data, f"backprop of {root.label or 'a graph'} — autograd-lite")
@@ -230,6 +231,10 @@ class _Timeline:
         if collapse:
             groups, folded, boxes = fold(order, root)
             outputs = _group_outputs(order, groups, root)
+            # A neuron's unlabelled output is called by its neuron's name (L1.N3), the name
+            # on its box, and the Values computed from it say so (L1.N3 − max#2).
+            given = {o[0]: n for n, o in outputs.items() if len(o) == 1 and not o[0].label}
+            self.graph = graph = graph._replace(name=names(order, given=given))
             for b in boxes:
                 if isinstance(b, int):
                     v = order[b]

@@ -261,7 +261,7 @@ def _train_and_write(
     if X_test is not None:
         held_out = nn.train.evaluate(model, X_test, y_test, compile=compiled)
         accuracy = held_out[1]
-        print(f"held-out accuracy ({len(X_test)} points not trained on): {accuracy:.3f}")
+        print(f"held-out accuracy: {accuracy:.3f}")
     written = _write_outputs(model, X, y, history, final, out, held_out=held_out)
     return accuracy, written
 

@@ -298,29 +298,18 @@ def plot_loss(
         if measure is None:
             continue
         measured_loss, measured_accuracy = measure
-        text = f"loss {number(measured_loss)}"
         style = {"markersize": 6, "clip_on": False, "linestyle": "none"}
-        face = {} if filled else {"markerfacecolor": "white", "markeredgewidth": 1.5}
+        style.update({} if filled else {"markerfacecolor": "white", "markeredgewidth": 1.5})
+        marker = "D" if filled else "s"
+        text = f"loss {number(measured_loss)}"
+        at = [len(loss)]
         ax.plot(
-            [len(loss)],
-            [measured_loss],
-            "D" if filled else "s",
-            color=_LOSS,
-            label=f"loss after training, {name}",
-            **style,
-            **face,
+            at, [measured_loss], marker, color=_LOSS, label=f"loss after training, {name}", **style
         )
         if measured_accuracy is not None:
             text += f", accuracy {measured_accuracy:.1%}"
-            right.plot(
-                [len(loss)],
-                [measured_accuracy],
-                "D" if filled else "s",
-                color=_ACCURACY,
-                label=f"accuracy after training, {name}",
-                **style,
-                **face,
-            )
+            label = f"accuracy after training, {name}"
+            right.plot(at, [measured_accuracy], marker, color=_ACCURACY, label=label, **style)
         lines.append(f"after training, {name}: {text}")
     if len(lines) > 1:
         handles, labels = ax.get_legend_handles_labels()

@@ -475,8 +475,7 @@ def register(sub: Subparsers) -> None:
             "Train an MLP 2-16-16-3 on 300 points of 3 spirals (1.5 turns each) with softmax "
             "cross-entropy and Adam, with compile (after checking that its first steps give "
             "the scalar engine's losses), print its accuracy, run `check`, write "
-            f"{outputs} into --out (a folder of its own: the run replaces it whole) and list "
-            "them last."
+            f"{outputs} into --out (all at once, as train does) and list them last."
         ),
     )
     common.add_output_options(demo)
@@ -498,8 +497,10 @@ def register(sub: Subparsers) -> None:
         description=(
             "Train an MLP (softmax cross-entropy over the classes) on a 2-D toy data set "
             f"or on the 8×8 digits and write {outputs} into --out (no decision boundary "
-            "for the digits: it is drawn for 2-D data only). --out is a folder of its own: "
-            "the run replaces it whole, or leaves it as it was. Prints `accuracy: ...` (the "
+            "for the digits: it is drawn for 2-D data only), all at once: a new folder with "
+            "them (and --out's other files) is swapped in, so --out holds the old outputs or "
+            "the new ones, never a mixture; a second run on the same --out fails. Prints "
+            "`accuracy: ...` (the "
             "held-out accuracy when --test-fraction > 0, else the training accuracy), then "
             "the files it wrote; the progress bar goes to stderr."
         ),

@@ -182,16 +182,20 @@ class NetworkData:
                 "neurons": [f"in.{j}" for j in range(self.nin)],
             }
         ]
-        last = len(self.layers) - 1
+        last, start = len(self.layers) - 1, 0
         for i, layer in enumerate(self.layers):
+            nin = len(layer.neurons[0].w)
             columns.append(
                 {
                     "name": layer.name,
                     "kind": "output" if i == last else "hidden",
                     "activation": layer.activation,
                     "neurons": [n.name for n in layer.neurons],
+                    # where each neuron's w0 is in params; its w_j at +j, its bias at +nin
+                    "w0": [start + k * (nin + 1) for k in range(len(layer.neurons))],
                 }
             )
+            start += len(layer.neurons) * (nin + 1)
         side = math.isqrt(self.nin)
         image = [side, side] if self.nin > 16 and side * side == self.nin else None
         return {
@@ -552,7 +556,7 @@ def layout(columns: list[dict[str, Any]], image: list[int] | None, *, heatmaps: 
     n = len(columns)
     pixel = 12.0
     left = image[1] * pixel / 2 + 10.0 if image else 40.0
-    step = (WIDTH - left - 40.0) / max(n - 1, 1)
+    step = (WIDTH - left - 60.0) / max(n - 1, 1)  # room on the right for the values
     neurons: dict[str, list[float]] = {}
     for c, column in enumerate(columns):
         x = left + c * step

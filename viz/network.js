@@ -383,15 +383,20 @@
       });
       if (dom.regions && f.regions) {
         var R = data.region_grid, cls = bytes(f.regions), rc = dom.regions.getContext("2d");
-        var W = dom.regions.width, cell = W / R;
-        rc.clearRect(0, 0, W, W);
-        for (var r = 0; r < R; r++) for (var cc = 0; cc < R; cc++) {
-          var k = cls[r * R + cc];
-          rc.fillStyle = k === 255 ? "#bbbbbb" : CLASSES[k % CLASSES.length];
-          rc.globalAlpha = 0.3;
-          rc.fillRect(cc * cell, r * cell, cell + 0.5, cell + 0.5);
+        var W = dom.regions.width, small = document.createElement("canvas");
+        small.width = small.height = R;
+        var sctx = small.getContext("2d"), cells = sctx.createImageData(R, R);
+        for (var r = 0; r < R * R; r++) {
+          var hex = cls[r] === 255 ? "#bbbbbb" : CLASSES[cls[r] % CLASSES.length];
+          for (var ch = 0; ch < 3; ch++) {  // the class colour at 30% over white
+            var v = parseInt(hex.substr(1 + 2 * ch, 2), 16);
+            cells.data[4 * r + ch] = Math.round(255 + 0.3 * (v - 255));
+          }
+          cells.data[4 * r + 3] = 255;
         }
-        rc.globalAlpha = 1;
+        sctx.putImageData(cells, 0, 0);
+        rc.imageSmoothingEnabled = false;
+        rc.drawImage(small, 0, 0, W, W);
         var b = data.box;
         var dot = function (q, y, hollow, chosen) {
           var px = (q[0] - b[0]) / (b[1] - b[0]) * W, py = (b[3] - q[1]) / (b[3] - b[2]) * W;
@@ -528,9 +533,20 @@
         lines.push("\u2202L/\u2202W(" + name + ") = \u03B4(" + name + ") h(" + below + ")\u1D40: " +
           "each line's \u2202L/\u2202w = \u03B4 \u00B7 h of the neuron it comes from; " +
           "\u2202L/\u2202b(" + name + ") = \u03B4(" + name + ")");
-        var gi = data.columns[layer + 1].w0[0];
-        lines.push("e.g. \u2202L/\u2202" + data.params[gi] + " = " + fmt(sp.delta[k][0], P) + " \u00B7 " +
-          fmt(sp.out[layer][0], P) + " = " + fmt(sp.grad[gi], P));
+        // the example: this layer's weight with the largest |∂L/∂w|
+        var col = data.columns[layer + 1], nin = data.columns[layer].neurons.length;
+        var best = {g: -1, i: 0, j: 0};
+        col.w0.forEach(function (w0, i) {
+          for (var j = 0; j < nin; j++) {
+            var g = Math.abs(num(sp.grad[w0 + j]));
+            if (g > best.g) best = {g: g, i: i, j: j};
+          }
+        });
+        var gi = col.w0[best.i] + best.j;
+        lines.push("e.g. \u2202L/\u2202" + data.params[gi] + " = \u03B4(" + col.neurons[best.i] +
+          ") \u00B7 h(" + data.columns[layer].neurons[best.j] + ") = " +
+          fmt(sp.delta[k][best.i], P) + " \u00B7 " + fmt(sp.out[layer][best.j], P) + " = " +
+          fmt(sp.grad[gi], P));
       }
       lines.forEach(function (text) { box.appendChild(el("div", "agl-eq", text)); });
       if (sp && phase !== "idle") {

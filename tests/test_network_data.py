@@ -312,3 +312,30 @@ def test_the_page_is_one_file_with_a_static_picture_and_saves_through_viz_save(v
     with pytest.raises(ValueError, match="save it to a .html file"):
         viz.save(view, tmp_path / "n.svg")
     assert view._repr_html_() in page
+
+
+def test_a_wide_neuron_is_drawn_with_its_largest_terms_and_the_same_gradients():
+    rng = np.random.default_rng(0)
+    X, y = rng.random((12, 64)), rng.integers(0, 10, 12)
+    model = nn.MLP(64, [5, 10], seed=0)
+    builder = NetworkData(model, X, y)
+    params = [p.data for p in model.parameters()]
+    want = engine_pass(model, params, X[3], y[3])
+    root = neuron_graph(builder, "L0.N2", params, 3)
+    leaves = {}
+    stack = [root]
+    while stack:
+        v = stack.pop()
+        if not v.parents and v.label:
+            leaves[v.label] = v
+        stack.extend(v.parents)
+    weights = [k for k in leaves if k.startswith("L0.N2.w")]
+    assert len(weights) == 8 and "L0.N2.b" in leaves
+    assert "Σ w·a of the other 56 inputs" in leaves
+    neuron = model.layers[0].neurons[2]
+    terms = sorted(range(64), key=lambda j: -abs(neuron.w[j].data * X[3][j]))[:8]
+    assert sorted(weights) == sorted(f"L0.N2.w{j}" for j in terms)
+    for label in weights + ["L0.N2.b"]:
+        assert leaves[label].grad == pytest.approx(want["grad"][label], rel=1e-12, abs=1e-300)
+    width = float(viz.to_svg(root).split('width="')[1].split("pt")[0])
+    assert width < 3000  # the whole 64-input chain is some 14,000 pt wide

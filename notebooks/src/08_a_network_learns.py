@@ -12,7 +12,9 @@
 # `backward`.
 
 # %%
+import matplotlib.pyplot as plt
 import numpy as np
+from IPython.display import display
 
 import nn
 import viz
@@ -64,7 +66,7 @@ view = viz.network(model, X, y, history=history, players="none")
 sample = view.data["sample"]
 last = view.data["snapshots"][-1]["sample"]
 print(f"training point {sample['index']}, class {sample['y']}: loss {last['loss']:.4f}")
-view
+display(view)
 
 # %% [markdown]
 # The page did not pick that point with a formula of its own: the loss shown is the
@@ -138,6 +140,13 @@ busiest = int(np.argmax(np.abs(deltas[0])))
 label0 = model.layers[0].neurons[busiest].name
 root = neuron_graph(view.builder, label0, params, sample["index"])
 print(f"{label0}: δ = {deltas[0][busiest]:.6g}, x = {x}")
+viz.draw_dot(root)
+
+# %% [markdown]
+# and step through it (the root multiplies the neuron's output by the constant
+# ∂L/∂h that the layers above sent back, so `backward` from it gives ∂L/∂w):
+
+# %%
 viz.player(root)
 
 # %% [markdown]
@@ -155,6 +164,20 @@ for frame in view.data["snapshots"][::3]:
         for name, h in frame["health"].items()
     )
     print(f"epoch {frame['epoch']:>3}: {row}")
+epochs = [frame["epoch"] for frame in view.data["snapshots"]]
+fig, ax = plt.subplots()
+for layer in model.layers:
+    ax.plot(
+        epochs,
+        [f["health"][layer.name]["grad"] for f in view.data["snapshots"]],
+        marker="o",
+        label=layer.name,
+    )
+ax.set_yscale("log")
+ax.set_xlabel("epoch")
+ax.set_ylabel("mean |∂L/∂W| over the training set")
+ax.legend()
+plt.show()
 first, final = view.data["snapshots"][0]["health"], view.data["snapshots"][-1]["health"]
 assert first["L0"]["update_ratio"] is None and final["L0"]["update_ratio"] > 0
 

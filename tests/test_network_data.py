@@ -339,3 +339,25 @@ def test_a_wide_neuron_is_drawn_with_its_largest_terms_and_the_same_gradients():
         assert leaves[label].grad == pytest.approx(want["grad"][label], rel=1e-12, abs=1e-300)
     width = float(viz.to_svg(root).split('width="')[1].split("pt")[0])
     assert width < 3000  # the whole 64-input chain is some 14,000 pt wide
+
+
+DOC = __import__("pathlib").Path(__file__).resolve().parents[1] / "docs" / "network_view.md"
+
+
+@pytest.mark.parametrize("index", [0, 1])
+def test_the_docs_examples_run_each_in_a_fresh_interpreter(index, tmp_path):
+    import re
+    import subprocess
+    import sys
+
+    blocks = re.findall(r"```python\n(.*?)```", DOC.read_text(encoding="utf-8"), flags=re.S)
+    assert len(blocks) == 2
+    done = subprocess.run(
+        [sys.executable, "-c", blocks[index]], cwd=tmp_path, capture_output=True, text=True
+    )
+    assert done.returncode == 0, done.stderr
+    if index == 0:
+        assert (tmp_path / "network.html").stat().st_size > 0
+        assert re.fullmatch(r"21 snapshots, backprop on training point \d+\n", done.stdout)
+    else:
+        assert done.stdout == "every ∂L/∂w on the page is the engine's p.grad\n"

@@ -277,6 +277,8 @@
       side.appendChild(el("div", "agl-caption", "gradient health, per layer"));
       side.appendChild(health);
       dom.health = health;
+      dom.scale = el("div", "agl-legend agl-scale");
+      side.appendChild(dom.scale);
       var legend = el("div", "agl-legend");
       legend.textContent = "Lines: blue w > 0, orange w < 0, width \u221D |w| (thickest = " +
         "largest |w| of this snapshot); in the backward pass, colour and width show \u2202L/\u2202w " +
@@ -353,6 +355,13 @@
           n.bias.firstChild.textContent = data.params[n.biasIndex] + " = " + fmt(b, P);
         }
       });
+      dom.scale.textContent = "Scale: the thickest line is |w| = " + fmt(top, 3) +
+        (reachedBack > 0 ? "; in the layers the backward pass reached, the thickest is that " +
+          "layer's largest |\u2202L/\u2202w|: " + Object.keys(gradTop).filter(function (l) {
+            return Number(l) >= L - reachedBack;
+          }).map(function (l) {
+            return data.columns[Number(l) + 1].name + " " + fmt(gradTop[l], 3);
+          }).join(", ") : "") + ".";
       if (dom.heatSnap !== state.snap) { drawHeat(f); dom.heatSnap = state.snap; }
       drawCurves(f);
       drawHealth(f);

@@ -18,7 +18,7 @@ from network_runs import engine_pass, small_run
 
 import nn
 import viz
-from autograd_lite import Value, no_grad
+from autograd_lite import Value, no_grad, topological_order
 from viz.network_data import (
     HEALTH_THRESHOLDS,
     NetworkData,
@@ -27,6 +27,11 @@ from viz.network_data import (
     grid_points,
     neuron_graph,
 )
+
+
+def labelled_leaves(root: Value) -> dict[str, Value]:
+    """The labelled leaves of ``root``'s graph, by label."""
+    return {v.label: v for v in topological_order(root) if not v.parents and v.label}
 
 
 @pytest.fixture(scope="module")
@@ -233,13 +238,7 @@ def test_a_neurons_own_graph_gives_the_networks_gradients(run, view):
     want = engine_pass(model, params, X[i], y[i])
     for label in ("L0.N1", "L1.N2", "L2.N0"):
         root = neuron_graph(view.builder, label, params, i)
-        leaves = {}
-        stack = [root]
-        while stack:
-            v = stack.pop()
-            if not v.parents and v.label:
-                leaves[v.label] = v
-            stack.extend(v.parents)
+        leaves = labelled_leaves(root)
         layer = model.layers[int(label[1])]
         neuron = layer.neurons[int(label.split("N")[1])]
         for p in (*neuron.w, neuron.b):
@@ -322,13 +321,7 @@ def test_a_wide_neuron_is_drawn_with_its_largest_terms_and_the_same_gradients():
     params = [p.data for p in model.parameters()]
     want = engine_pass(model, params, X[3], y[3])
     root = neuron_graph(builder, "L0.N2", params, 3)
-    leaves = {}
-    stack = [root]
-    while stack:
-        v = stack.pop()
-        if not v.parents and v.label:
-            leaves[v.label] = v
-        stack.extend(v.parents)
+    leaves = labelled_leaves(root)
     weights = [k for k in leaves if k.startswith("L0.N2.w")]
     assert len(weights) == 8 and "L0.N2.b" in leaves
     assert "Σ w·a of the other 56 inputs" in leaves

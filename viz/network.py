@@ -87,18 +87,15 @@ from __future__ import annotations
 import hashlib
 import html
 import math
-import os
-from importlib import resources
-from pathlib import Path
 from typing import Any
 
-from .embed import script_json
-from .render import atomic_write
+from .embed import Page, script_json
+from .player import _package_text
 
 PLAYERS = ("active", "all", "none")
 
 
-class NetworkView:
+class NetworkView(Page):
     """The network view of one model; ``html()`` is the page, Jupyter shows it inline.
 
     Made by :func:`network`. ``data`` is everything the page shows (the keys are in
@@ -111,8 +108,8 @@ class NetworkView:
         self.builder = builder
 
     @property
-    def title(self) -> str:
-        return str(self.data.get("title", "a network learns"))
+    def title(self) -> str:  # type: ignore[override]
+        return f"{self.data.get('title', 'a network learns')} — autograd-lite"
 
     def _fragment(self) -> str:
         """The view as one element: style, static picture, data and scripts."""
@@ -128,28 +125,6 @@ class NetworkView:
             f"<script>{_package_text('network.js')}</script>"
             "</div>"
         )
-
-    def _repr_html_(self) -> str:
-        """Shown inline by JupyterLab, Notebook 7 and VS Code (scripts run when trusted)."""
-        return self._fragment()
-
-    def html(self) -> str:
-        """A complete standalone HTML document (no network request of any kind)."""
-        title = html.escape(self.title)
-        return (
-            "<!DOCTYPE html>\n"
-            '<html lang="en"><head><meta charset="utf-8">'
-            '<meta name="viewport" content="width=device-width, initial-scale=1">'
-            '<meta http-equiv="Content-Security-Policy" content="default-src \'none\'; '
-            "style-src 'unsafe-inline'; script-src 'unsafe-inline'; img-src data:\">"
-            f"<title>{title} — autograd-lite</title></head>\n"
-            f"<body>{self._fragment()}</body></html>\n"
-        )
-
-    def save(self, path: str | os.PathLike[str]) -> Path:
-        """Write :meth:`html` to ``path`` atomically; returns the path."""
-        atomic_write(path, self.html().encode("utf-8"))
-        return Path(path)
 
 
 def network(
@@ -208,10 +183,6 @@ def network(
                 continue
             break
     return NetworkView(data, builder)
-
-
-def _package_text(name: str) -> str:
-    return resources.files("viz").joinpath(name).read_text(encoding="utf-8")
 
 
 # -------------------------------------------------------------------------------------

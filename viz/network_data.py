@@ -554,7 +554,7 @@ def layout(columns: list[dict[str, Any]], image: list[int] | None, *, heatmaps: 
     top = 28.0
     height = top + tallest * pitch + 20.0
     n = len(columns)
-    pixel = 12.0
+    pixel = 14.0
     left = image[1] * pixel / 2 + 10.0 if image else 40.0
     step = (WIDTH - left - 60.0) / max(n - 1, 1)  # room on the right for the values
     neurons: dict[str, list[float]] = {}

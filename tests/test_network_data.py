@@ -354,3 +354,20 @@ def test_the_docs_examples_run_each_in_a_fresh_interpreter(index, tmp_path):
         assert re.fullmatch(r"21 snapshots, backprop on training point \d+\n", done.stdout)
     else:
         assert done.stdout == "every ∂L/∂w on the page is the engine's p.grad\n"
+
+
+def test_a_one_output_tanh_network_uses_the_logistic_loss_of_its_logit():
+    X, y = nn.data.make_moons(30, seed=0)
+    model = nn.MLP(2, [3, 1], "tanh", seed=0)
+    loss = "binary_cross_entropy_with_logits"
+    history = nn.train.fit(model, X, y, epochs=2, progress=False, record=True, loss=loss)
+    data = viz.network(model, X, y, history=history, players="none").data
+    assert data["loss_name"] == loss
+    i, shown = data["sample"]["index"], data["snapshots"][-1]["sample"]
+    model.zero_grad()
+    want = nn.binary_cross_entropy_with_logits(model(list(X[i])), int(y[i]))
+    want.backward()
+    assert shown["loss"] == want.data
+    assert shown["grad"] == [p.grad for p in model.parameters()]
+    assert shown["gprime"][0] == pytest.approx([1 - h * h for h in shown["out"][1]], rel=1e-12)
+    assert data["snapshots"][-1]["health"]["L0"]["saturated"] is not None

@@ -106,7 +106,9 @@ class NetworkData:
     ``model`` is an ``nn.MLP`` (or anything with ``layers`` of ``neurons`` with
     ``w``, ``b`` and an ``activation``, whose ``parameters()`` are the neurons'
     weights then bias, layer by layer). ``X``/``y`` are the training data
-    (class indices), ``X_test``/``y_test`` held out. ``sample`` is the index of
+    (class indices), ``X_test``/``y_test`` held out; ``loss`` one of ``nn.train.LOSSES``
+    (default: softmax cross-entropy, or for one output the logistic loss of its logit).
+    ``sample`` is the index of
     the training point whose backward pass is shown (None: the one with the
     largest loss at the last snapshot). The model's parameters are left as they
     were after every call.
@@ -121,7 +123,7 @@ class NetworkData:
         sample: int | None = None,
         X_test: Any = None,
         y_test: Any = None,
-        loss: str = "softmax_cross_entropy",
+        loss: str | None = None,
         precision: int = 4,
         grid: int = GRID,
         region_grid: int = REGION_GRID,
@@ -148,6 +150,9 @@ class NetworkData:
         if [id(p) for p in self.params] != [id(p) for p in expected]:
             raise ValueError("viz.network: model.parameters() must be each neuron's w then b")
         self.nin = len(layers[0].neurons[0].w)
+        if loss is None:  # the loss the CLI and fit use: one logit per class, or one score
+            one = len(layers[-1].neurons) == 1
+            loss = "binary_cross_entropy_with_logits" if one else "softmax_cross_entropy"
         self.loss_name = loss
         self.loss_fn, self.threshold = resolve_loss(loss)
         self.precision, self.grid, self.region_grid = precision, grid, region_grid

@@ -371,3 +371,16 @@ def test_a_one_output_tanh_network_uses_the_logistic_loss_of_its_logit():
     assert shown["grad"] == [p.grad for p in model.parameters()]
     assert shown["gprime"][0] == pytest.approx([1 - h * h for h in shown["out"][1]], rel=1e-12)
     assert data["snapshots"][-1]["health"]["L0"]["saturated"] is not None
+
+
+def test_set_sample_shows_another_point_from_the_next_build(run):
+    model, X, y, *_, history = run
+    builder = NetworkData(model, X, y)
+    worst = builder.build(history=history)["sample"]["index"]
+    builder.set_sample(-1)
+    data = builder.build([history.snapshots[-1]], history)
+    assert data["sample"]["index"] == len(X) - 1 != worst and "sample=" in data["sample"]["why"]
+    want = engine_pass(model, history.snapshots[-1][1], X[-1], y[-1])
+    assert data["snapshots"][0]["sample"]["loss"] == want["loss"]
+    with pytest.raises(ValueError, match="sample=80 is out of range for 80 training points"):
+        builder.set_sample(80)

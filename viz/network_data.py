@@ -158,21 +158,26 @@ class NetworkData:
         self.precision, self.grid, self.region_grid = precision, grid, region_grid
         self.X, self.y = _data(X, y, self.nin, "X", "y")
         self.X_test, self.y_test = _data(X_test, y_test, self.nin, "X_test", "y_test")
+        self.sample: int | None = None
+        self._chosen = False  # False: the worst point at the last snapshot, found by build
         if sample is not None:
-            if self.X is None:
-                raise ValueError("viz.network: sample= needs the training data X and y")
-            if isinstance(sample, bool) or not isinstance(sample, int):
-                raise TypeError(f"viz.network: sample must be an int index, got {sample!r}")
-            if not -len(self.X) <= sample < len(self.X):
-                raise ValueError(
-                    f"viz.network: sample={sample} is out of range for "
-                    f"{len(self.X)} training points"
-                )
-            sample %= len(self.X)
-        self.sample = sample
+            self.set_sample(sample)
         self.plane = self.X is not None and self.nin == 2
         self.box = bounds(self.X) if self.plane else None
         self._steps: dict[str, Any] = {}  # compiled full-batch steps, made on first use
+
+    def set_sample(self, sample: int) -> None:
+        """Show training point ``sample`` (an index into X, negative from the end)."""
+        if self.X is None:
+            raise ValueError("viz.network: sample= needs the training data X and y")
+        if isinstance(sample, bool) or not isinstance(sample, int):
+            raise TypeError(f"viz.network: sample must be an int index, got {sample!r}")
+        if not -len(self.X) <= sample < len(self.X):
+            raise ValueError(
+                f"viz.network: sample={sample} is out of range for {len(self.X)} training points"
+            )
+        self.sample = sample % len(self.X)
+        self._chosen = True
 
     # ---------------------------------------------------------------------------------
     # Structure
@@ -470,7 +475,7 @@ class NetworkData:
         data.update(self.structure())
         data["loss_name"] = self.loss_name
         if self.X is not None:
-            if self.sample is None:
+            if not self._chosen:  # each build picks the worst point of its last snapshot
                 self.sample = self.worst_sample(last)
                 why = "the training point with the largest loss at the last snapshot"
             else:

@@ -131,7 +131,8 @@ class NetworkView(Page):
         return (
             f'<div class="agl-network" data-autograd-lite="network" id="{ident}" tabindex="0">'
             f"<style>{css}</style>"
-            f'<div class="agl-static">{static_svg(self.data)}</div>'
+            f'<div class="agl-static"><p>{html.escape(static_caption(self.data))}</p>'
+            f"{static_svg(self.data)}</div>"
             f'<script type="application/json" class="agl-network-data">{data}</script>'
             f"<script>{_package_text('player.js')}</script>"
             f"<script>{_package_text('network.js')}</script>"
@@ -201,6 +202,17 @@ def network(
 # The static picture: the network at the last snapshot, for where scripts do not run.
 
 POSITIVE, NEGATIVE = "#2166ac", "#e08214"  # weight colours: blue positive, orange negative
+
+
+def static_caption(data: dict[str, Any]) -> str:
+    """What the static picture is, for where scripts do not run."""
+    epoch = data["snapshots"][-1]["epoch"]
+    at = f" after epoch {epoch}" if epoch else ""
+    return (
+        f"{data.get('title', 'a network')}: the weights{at} (blue positive, orange negative, "
+        "width by size). The training film and backprop layer by layer need scripts "
+        "(open the page in a browser, or trust the notebook)."
+    )
 
 
 def static_svg(data: dict[str, Any]) -> str:

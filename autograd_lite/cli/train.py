@@ -105,7 +105,8 @@ def cmd_train(args: argparse.Namespace) -> int:
 
 
 def check_size(settings: dict[str, Any]) -> None:
-    """Refuse (CommandError) a run too long (MAX_WORK) or too big in memory (MAX_GRAPH).
+    """Refuse (CommandError) a run too long (MAX_WORK), too big in memory (MAX_GRAPH) or
+    whose model nn.save could not write (nn.serialize.check_limits).
 
     Each option has its own limit already; this bounds their products, before
     anything is trained or written.
@@ -128,6 +129,13 @@ def check_size(settings: dict[str, Any]) -> None:
             f"× {weights:,} parameters make a graph of about {graph:,} Values, more than the "
             f"limit {MAX_GRAPH:,}; use a smaller --batch-size or --hidden"
         )
+    import nn  # the limits of a model file: train never writes one that nn.load refuses
+
+    config = {"type": "MLP", "nin": inputs, "nouts": sizes[1:], "activation": "relu"}
+    try:
+        nn.serialize.check_limits(config)
+    except ValueError as e:
+        raise CommandError(f"this model could not be saved: {e}; use a smaller --hidden") from None
 
 
 def _divergence_is_an_error(train: Callable[..., float]) -> Callable[..., float]:

@@ -210,25 +210,24 @@ def test_verify_help_states_the_rule(capsys):
         assert words in out, words
 
 
-def test_docs_verify_examples_print_what_they_say():
-    """Each ```python block of docs/verify.md, run alone in a fresh interpreter, prints
-    the ```text block that follows it; the console example's output is the CLI's."""
-    text = (ROOT / "docs" / "verify.md").read_text(encoding="utf-8")
+@pytest.mark.parametrize("name", ["verify.md", "limits.md"])
+def test_docs_examples_print_what_they_say(name):
+    """Each ```python block of the page, run alone in a fresh interpreter, prints the
+    ```text block that follows it; a console example's output is the CLI's."""
+    text = (ROOT / "docs" / name).read_text(encoding="utf-8")
     blocks = re.findall(r"```python\n(.*?)```\n\nprints\n\n```text\n(.*?)```", text, re.S)
-    assert len(blocks) == 2
+    assert blocks
     for code, expected in blocks:
         result = subprocess.run(
             [sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=60
         )
         assert (result.returncode, result.stdout) == (0, expected), result.stderr
-    command, output = re.search(
-        r"```console\n\$ autograd-lite (.*?)\n(.*?)```", text, re.S
-    ).groups()
-    result = subprocess.run(
-        [sys.executable, "-m", "autograd_lite", *command.split()],
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-        timeout=60,
-    )
-    assert result.stdout == output
+    for command, output in re.findall(r"```console\n\$ autograd-lite (.*?)\n(.*?)```", text, re.S):
+        result = subprocess.run(
+            [sys.executable, "-m", "autograd_lite", *command.split()],
+            capture_output=True,
+            text=True,
+            cwd=ROOT,
+            timeout=60,
+        )
+        assert result.stdout == output

@@ -32,13 +32,14 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
-from .dot import DEFAULT_MAX_EDGES, DEFAULT_MAX_NODES, draw_dot
+from .dot import DEFAULT_MAX_EDGES, DEFAULT_MAX_LAYOUT, DEFAULT_MAX_NODES, draw_dot
 from .drawing import DotNotFoundError, Drawing, GraphTooLargeError
 from .player import Player, player
 from .render import FORMATS, atomic_write, output_format, render_bytes, save, to_svg
 
 __all__ = [
     "DEFAULT_MAX_EDGES",
+    "DEFAULT_MAX_LAYOUT",
     "DEFAULT_MAX_NODES",
     "FORMATS",
     "DotNotFoundError",

@@ -29,7 +29,8 @@ from .common import CommandError, Subparsers, checked, seed, write_stdout
 
 MAX_POINTS = 10_000
 # points × (the nodes of EXPR + the nodes of every claim): each point builds EXPR, runs reverse
-# mode and checks it, then builds each claim. 10**6 takes a few seconds (benchmarks/verify_work.py).
+# mode and checks it, then builds each claim. 10**6 takes about 1.5 s of CPU
+# (python benchmarks/bench_verify.py); it was about 12 minutes at the other limits alone.
 MAX_WORK = 10**6
 _NAMED = re.compile(r"\s*([^\W\d]\w*)\s*=(?!=)(.*)", re.S)
 # A number written against a name or a bracket, as on paper: 2x, 3(x + 1), 0.5sin(x).

@@ -206,8 +206,8 @@ class DerivativeReport:
             line = f"NOT CHECKED: no point of {self.points} could be judged"
             example = (self.skip_reasons or self.engine_reasons)[:1]
             for point, why in example:
-                counted += f"; e.g. at {_point_text(point)}: {why}"
-            return f"{line} ({counted})"
+                counted += f"; e.g. at {_point_text(point, self.names)}: {why}"
+            return f"{line}: {counted}"
         line = f"WRONG at {self.failed_points} of {_plural(self.checked, 'checked point')}"
         shape = self.shape
         line += f": {shape}" if shape else ""
@@ -576,9 +576,11 @@ def _checked_names(report: DerivativeReport) -> list[str]:
     return [name for name in report.names if name not in report.unchecked]
 
 
-def _point_text(point: tuple[float, ...]) -> str:
-    inner = ", ".join(f"{x:.6g}" for x in point)
-    return inner if len(point) == 1 else f"({inner})"
+def _point_text(point: tuple[float, ...], names: Sequence[str]) -> str:
+    """'1.5' for one input, 'x=1.5, w=-2' for several."""
+    if len(point) == 1:
+        return f"{point[0]:.6g}"
+    return ", ".join(f"{name}={x:.6g}" for name, x in zip(names, point))
 
 
 def _counted(report: DerivativeReport) -> str:

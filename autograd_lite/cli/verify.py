@@ -137,7 +137,10 @@ def cmd_verify(args: argparse.Namespace) -> int:
                 f"(the claim for {name} at {at}: {why.removeprefix('raises: ')}); check it"
             )
     unclaimed = [name for name in free if name not in claims]
-    lines = [_verdict(report.for_input(name), name, len(claims)) for name in claims]
+    if report.checked == 0:  # nothing judged: the same for every claim, said once
+        lines = [_without_no_claim(report.verdict(), report.unchecked)]
+    else:
+        lines = [_verdict(report.for_input(name), name, len(claims)) for name in claims]
     if unclaimed:
         lines.append(f"not checked (no --claim): {_list(unclaimed)}")
     write_stdout("\n".join(lines) + "\n")
@@ -156,10 +159,18 @@ def _verdict(report: DerivativeReport, name: str, claims: int) -> str:
             f"point{'s' if report.checked != 1 else ''} (largest error {report.max_error:.1e})"
         )
         return "; ".join([line, *filter(None, counted)])
-    text = str(report).replace(f"; no claim for {_list(report.unchecked)}", "")
+    text = _without_no_claim(str(report), report.unchecked)
     if claims > 1 and f"the claim for {name}" not in text.partition("\n")[0]:
         text = text.replace("WRONG at", f"WRONG: the claim for {name} fails at", 1)
     return text
+
+
+def _without_no_claim(text: str, unchecked: Sequence[str]) -> str:
+    """The report's text without its 'no claim for ...' (verify lists them on a line of its own)."""
+    if not unchecked:
+        return text
+    part = f"no claim for {_list(unchecked)}"
+    return text.replace(f"; {part}", "").replace(f", {part}", "").replace(f": {part}", "")
 
 
 def _engine_text(report: DerivativeReport) -> str:

@@ -89,7 +89,8 @@ def test_dot_stops_after_the_layout_timeout(monkeypatch):
 
 @needs_dot
 @pytest.mark.parametrize("size", [16_385, 2**20])
-def test_a_label_over_16_kb_is_a_clear_error(size):
+def test_a_label_over_16_kb_is_a_clear_error(size, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
     x = Value(1.0, label="a" * size)
     y = x * 2
     for draw in (lambda: viz.to_svg(y), lambda: viz.player(y), lambda: viz.save(y, "x.png")):
@@ -98,5 +99,8 @@ def test_a_label_over_16_kb_is_a_clear_error(size):
         assert not isinstance(error.value, graphviz.CalledProcessError)
         assert "Graphviz reads at most 16,384 in one label" in str(error.value)
     assert viz.draw_dot(y).source  # the DOT text itself is fine
+    with pytest.raises(ValueError, match="a label is too long for Graphviz"):
+        viz.draw_dot(y).render(directory=str(tmp_path))
+    assert not any(tmp_path.iterdir())
     near = Value(1.0, label="a" * 15_000) * 2
     assert "aaaa" in viz.to_svg(near)

@@ -108,7 +108,9 @@ class Drawing(graphviz.Digraph):
         return done.stdout.decode(encoding) if encoding else done.stdout
 
     def render(self, *args: Any, **kwargs: Any) -> Any:
-        """Like ``Digraph.render``; raises DotNotFoundError when ``dot`` is missing."""
+        """Like ``Digraph.render``; raises DotNotFoundError when ``dot`` is missing and
+        ValueError for a label Graphviz cannot read. (Not bounded in time: use pipe.)"""
+        check_labels(self.source)
         with explain_missing_dot():
             return super().render(*args, **kwargs)
 

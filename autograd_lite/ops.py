@@ -118,12 +118,14 @@ def _sqrt(x: float) -> float:
 
 def _sqrt_rule(out: Any, x: Any) -> tuple[Any]:
     # d √x/dx = 1/(2√x) = 1/(2·out); at 0 the slope is infinite: 1/(2·±0) = ±inf on
-    # floats (as torch), x^(−1/2)/2 as a node on Values (so it has a derivative).
+    # floats (as torch), ±x^(−1/2)/2 as a node on Values (so it has a derivative), with
+    # the sign of out: √(−0.0) = −0.0 has the slope −inf in both.
     if float(out) != 0:
         return (0.5 / out,)
     if isinstance(out, float):
         return (math.copysign(math.inf, out),)
-    return (0.5 * _power(x, -0.5),)
+    pole = 0.5 * _power(x, -0.5)
+    return (-pole if math.copysign(1.0, out.data) < 0 else pole,)
 
 
 def _sin(x: float) -> float:

@@ -17,14 +17,23 @@ file in the same directory renamed over the target, so a reader (or a process
 killed by a signal half-way) sees the old file or the new one, never part of
 one. Saving to a symbolic link replaces the file the link points to.
 
-``load`` treats the file as untrusted input. It reads at most ``MAX_BYTES``
-bytes and only from a regular file (a directory, a FIFO or ``/dev/zero`` is
-refused at once, without blocking); it checks every field and the number of
-parameters the architecture declares (at most ``MAX_PARAMETERS``) *before*
-building anything; and whatever is wrong — truncated, corrupt, foreign,
-too big, nested too deeply, a duplicate or unknown key, an unknown version
-— raises ValueError naming the path and the field. A missing file raises
-FileNotFoundError.
+``load`` treats the file as untrusted input, and its memory is bounded by
+what it reads: it reads at most ``MAX_BYTES`` bytes and only from a regular
+file (a directory, a FIFO or ``/dev/zero`` is refused at once, without
+blocking); before parsing it counts the JSON objects and lists (a model file
+has 4) and the commas (at most one per parameter, plus a few), so that no
+file, however built, makes the parser allocate more than a few times its
+size; it checks every field, the layer names (at most ``MAX_NAME``
+characters), the number of parameters the architecture declares (at most
+``MAX_PARAMETERS``) and every weight's label and value *before* building
+anything; and whatever is wrong — truncated, corrupt, foreign, too big,
+nested too deeply, a duplicate or unknown key, an unknown version — raises
+ValueError naming the path and the field. A refused file costs less than
+100 MB of memory. A missing file raises FileNotFoundError.
+
+``save`` applies the same limits (:func:`check_limits`) before writing, so it
+never writes a file that ``load`` refuses; ``autograd-lite train`` checks them
+before it trains.
 """
 
 from __future__ import annotations
@@ -34,6 +43,7 @@ import json
 import math
 import numbers
 import os
+import re
 import stat
 from collections.abc import Iterable, Iterator
 from typing import Any
@@ -44,8 +54,16 @@ from .module import ACTIVATIONS, MLP, Layer, Module, Neuron
 
 FORMAT = "autograd-lite.nn"
 VERSION = 2  # the version save writes; load reads 1 .. VERSION
-MAX_BYTES = 64 * 2**20  # the largest model file load reads (64 MiB)
-MAX_PARAMETERS = 2_000_000  # the most parameters a loaded model may declare
+MAX_BYTES = 16 * 2**20  # the largest model file load reads (16 MiB)
+MAX_PARAMETERS = 250_000  # the most parameters a model file may hold
+MAX_NAME = 64  # the longest Layer or Neuron name (it prefixes every parameter's label)
+_MAX_CONTAINERS = 16  # JSON objects and lists in a file (a model file has 4)
+_EXTRA_COMMAS = 1_000  # commas beyond one per parameter: the architecture's few
+# The most bytes one parameter takes in save's format: indent, quotes, ": ", the longest
+# repr of a float (-2.2250738585072014e-308) and ",\n"; plus its label.
+_BYTES_PER_PARAMETER = 2 + 2 + 2 + 24 + 2
+_HEADER_BYTES = 4_096  # everything but the parameters, with room to spare
+_NAME = re.compile(rf"[\w.\-]{{1,{MAX_NAME}}}")  # letters, digits, _ . - (no JSON syntax)
 _TOP_LEVEL = ("format", "version", "model", "parameters")
 
 
@@ -55,7 +73,10 @@ def _is_int(v: Any) -> bool:
 
 
 _INT = ("a positive integer", _is_int)
-_STR = ("a string", lambda v: isinstance(v, str))
+_STR = (
+    f"a name of 1 to {MAX_NAME} letters, digits, '_', '.' or '-'",
+    lambda v: isinstance(v, str) and _NAME.fullmatch(v) is not None,
+)
 _ACTIVATION = (
     f"one of {', '.join(repr(a) for a in ACTIVATIONS)}",
     lambda v: isinstance(v, str) and v in ACTIVATIONS,
@@ -98,10 +119,16 @@ def to_dict(model: Module) -> dict[str, Any]:
 def save(model: Module, path: str | os.PathLike[str]) -> None:
     """Write ``model`` to ``path`` as JSON, atomically (temp file + ``os.replace``).
 
-    Raises ValueError (and writes nothing) if a weight is NaN or infinite.
+    Raises ValueError (and writes nothing) if a weight is NaN or infinite, or if
+    the model is beyond what ``load`` reads (:func:`check_limits`).
     """
+    data = to_dict(model)
     try:
-        text = json.dumps(to_dict(model), indent=1, allow_nan=False) + "\n"
+        check_limits(data["model"])
+    except ValueError as e:
+        raise ValueError(f"save: cannot write {os.fspath(path)!r}: {e}") from None
+    try:
+        text = json.dumps(data, indent=1, allow_nan=False) + "\n"
     except ValueError as e:
         raise ValueError(
             f"save: cannot write {os.fspath(path)!r}: a weight is not finite ({e})"
@@ -117,6 +144,7 @@ def load(path: str | os.PathLike[str]) -> Module:
     """
     where = os.fspath(path)
     raw = _read(path, where)
+    _prescan(raw, where)
     try:
         text = raw.decode("utf-8-sig")  # a byte order mark, as some editors write, is fine
     except UnicodeDecodeError as e:
@@ -124,6 +152,7 @@ def load(path: str | os.PathLike[str]) -> Module:
             f"{where}: not a model file (not UTF-8 text: byte {raw[e.start]:#04x} "
             f"at offset {e.start})"
         ) from None
+    del raw  # the text alone from here on: a refused file costs less
     try:
         data = json.loads(
             text,
@@ -149,7 +178,7 @@ def load(path: str | os.PathLike[str]) -> Module:
         raise ValueError(f"{where}: {e}") from None
 
 
-def _read(path: str | os.PathLike[str], where: str) -> bytes:
+def _read(path: str | os.PathLike[str], where: str) -> bytearray:
     """The bytes of the regular file at ``path`` (at most MAX_BYTES), never blocking."""
     flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0)
     try:
@@ -172,19 +201,68 @@ def _read(path: str | os.PathLike[str], where: str) -> bytes:
             f"({st.st_size:,} bytes; the limit is nn.serialize.MAX_BYTES = {MAX_BYTES:,})"
         )
     with os.fdopen(fd, "rb", buffering=0) as f:
-        chunks, size = [], 0
-        while size <= MAX_BYTES:  # the file may grow while we read: stop past the limit
-            chunk = f.read(min(2**20, MAX_BYTES + 1 - size))
+        data = bytearray()  # grown in place: no list of chunks joined into a second copy
+        while len(data) <= MAX_BYTES:  # the file may grow while we read: stop past the limit
+            chunk = f.read(min(2**20, MAX_BYTES + 1 - len(data)))
             if not chunk:
                 break
-            chunks.append(chunk)
-            size += len(chunk)
+            data += chunk
+    size = len(data)
     if size > MAX_BYTES:
         raise ValueError(
             f"{where}: the file is too big for a model file "
             f"(more than nn.serialize.MAX_BYTES = {MAX_BYTES:,} bytes)"
         )
-    return b"".join(chunks)
+    return data
+
+
+def _prescan(raw: bytes | bytearray, where: str) -> None:
+    """Refuse a file whose JSON would take far more memory than its size, before parsing.
+
+    A model file has 4 objects and lists and about one comma per parameter, and
+    its strings (keys, labels, names) contain neither brackets nor commas. Counting
+    them in the raw bytes bounds what ``json.loads`` may build (a file of 16 MiB of
+    ``[],`` would otherwise make millions of lists).
+    """
+    containers = raw.count(b"{") + raw.count(b"[")
+    if containers > _MAX_CONTAINERS:
+        raise ValueError(
+            f"{where}: corrupt model file ({containers:,} JSON objects and lists, nested too "
+            f"deeply or side by side; a model file has 4)"
+        )
+    commas = raw.count(b",")
+    if commas > MAX_PARAMETERS + _EXTRA_COMMAS:
+        raise ValueError(
+            f"{where}: the file is too big for a model file ({commas:,} entries; "
+            f"a model file holds at most nn.serialize.MAX_PARAMETERS = {MAX_PARAMETERS:,} "
+            "parameters)"
+        )
+
+
+def check_limits(config: dict[str, Any]) -> None:
+    """Raise ValueError if a model of this architecture (``model.config()``, or the
+    ``"model"`` part of a file, fields already checked) is beyond what ``load`` reads.
+
+    The limits: at most ``MAX_PARAMETERS`` parameters, names of at most ``MAX_NAME``
+    letters, digits, ``_``, ``.`` or ``-``, and a file of at most ``MAX_BYTES``
+    (counted for the longest number each weight can take). Nothing is built.
+    """
+    kind = config.get("type")
+    name = config.get("name")
+    if kind in ("Layer", "Neuron") and not _STR[1](name):
+        raise ValueError(f"'model'.name must be {_STR[0]}, got {_clip_repr(name)}")
+    declared = _parameter_count(kind, config)
+    if declared > MAX_PARAMETERS:
+        raise ValueError(
+            f"'model' declares {declared:,} parameters, more than "
+            f"nn.serialize.MAX_PARAMETERS = {MAX_PARAMETERS:,}"
+        )
+    size = _HEADER_BYTES + sum(_BYTES_PER_PARAMETER + len(label) for label in _labels(kind, config))
+    if size > MAX_BYTES:
+        raise ValueError(
+            f"a model file of this architecture takes up to {size:,} bytes, more than "
+            f"nn.serialize.MAX_BYTES = {MAX_BYTES:,}"
+        )
 
 
 def _reject_constant(name: str) -> float:
@@ -273,17 +351,15 @@ def from_dict(data: Any) -> Module:
     extra = [k for k in config if k != "type" and k not in required and k not in optional]
     if extra:
         raise ValueError(f"unknown key {_short(extra[0])!r} in 'model' ({kind})")
+    check_limits({"type": kind, **args})
     declared = _parameter_count(kind, args)
     weights = data["parameters"]
-    if declared > MAX_PARAMETERS:
-        raise ValueError(
-            f"'model' declares {declared:,} parameters, more than "
-            f"nn.serialize.MAX_PARAMETERS = {MAX_PARAMETERS:,}"
-        )
     if declared != len(weights):  # say which label, without building the model
         _mismatch(_labels(kind, args), declared, weights)
+    _check_weights(kind, args, weights)  # every label and value, still nothing built
     model = _build(cls, args)
-    _assign(model, weights)
+    for p in model.parameters():
+        p.data = float(weights[p.label])
     return model
 
 
@@ -352,29 +428,23 @@ def _build(cls: type[Module], args: dict[str, Any]) -> Module:
     return Neuron(args["nin"], args["activation"], seed=0, name=args["name"])
 
 
-def _assign(model: Module, weights: dict[str, Any]) -> None:
-    params = model.parameters()
-    labels = [p.label for p in params]
-    missing = [label for label in labels if label not in weights]
-    if missing:
-        raise ValueError(
-            f"missing {len(missing)} parameter(s) in 'parameters', e.g. {missing[0]!r}"
-        )
-    known = set(labels)
-    extra = [k for k in weights if k not in known]
-    if extra:
-        raise ValueError(
-            f"unexpected parameter {_short(extra[0])!r} in 'parameters' for this architecture"
-        )
-    for p in params:
-        w = weights[p.label]
+def _check_weights(kind: str, args: dict[str, Any], weights: dict[str, Any]) -> None:
+    """Raise ValueError for a label the file lacks, an unexpected label, or a weight that
+    is not a finite number; nothing is built. (The counts are equal already.)"""
+    for label in _labels(kind, args):
+        if label not in weights:
+            known = set(_labels(kind, args))  # at most MAX_PARAMETERS short labels
+            extra = next(k for k in weights if k not in known)
+            raise ValueError(
+                f"unexpected parameter {_short(extra)!r} in 'parameters' for this "
+                f"architecture (it has no {label!r})"
+            )
+        w = weights[label]
         try:
             ok = not isinstance(w, bool) and isinstance(w, numbers.Real) and math.isfinite(w)
         except OverflowError:
             ok = False
         if not ok:
             raise ValueError(
-                f"parameter {p.label!r} in 'parameters' must be a finite number, "
-                f"got {_clip_repr(w)}"
+                f"parameter {label!r} in 'parameters' must be a finite number, got {_clip_repr(w)}"
             )
-        p.data = float(w)

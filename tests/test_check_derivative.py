@@ -230,7 +230,7 @@ def test_kinks_are_counted_not_judged() -> None:
         points=[0.5, 2.0, 1.0, -1.0, 3.0],
     )
     assert (report.ok, report.checked, report.kinks) == (True, 3, 2)
-    assert "2 kinks not judged" in str(report)
+    assert "2 points undefined for the engine (2 kinks) not judged" in str(report)
 
 
 def test_every_point_a_kink_is_not_ok() -> None:
@@ -257,10 +257,12 @@ def test_points_outside_the_domain_are_skipped_not_failed() -> None:
     assert report.ok and report.checked + report.skipped == 100
     assert 30 < report.skipped < 70
     assert report.skip_reasons[0][1].startswith("f is undefined (log:")
-    # The claim undefined (a division by zero) where f is defined: skipped too.
+    # The claim undefined (a division by zero) where f and f' are defined: a failure there.
     report = check_derivative(lambda x: x * x, lambda x: 2 * x**2 / x, points=[0.0, 1.0, -2.0])
-    assert (report.ok, report.checked, report.skipped) == (True, 2, 1)
-    assert "the claim is undefined" in report.skip_reasons[0][1]
+    assert (report.ok, report.checked, report.skipped) == (False, 3, 0)
+    (failure,) = report.failures
+    assert failure.point == (0.0,) and failure.problem.startswith("raises: ")
+    assert "raises: float division by zero" in report.table()
     # 1/x at 0: f is undefined.
     report = check_derivative(lambda x: 1 / x, lambda x: -1 / x**2, points=[0.0, 0.5])
     assert (report.checked, report.skipped) == (1, 1)

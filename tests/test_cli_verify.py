@@ -59,14 +59,17 @@ def test_points_range_and_seed(capsys):
 def test_several_variables_one_claim_each(capsys):
     claims = [f"--claim=x=w*{DTANH}", f"--claim=w=x*{DTANH}", f"--claim=b={DTANH}"]
     code, out, _ = run(capsys, "verify", NEURON, *claims)
-    assert code == 0 and out.startswith("ok: the claims for x, w, b hold at 100 points")
+    assert code == 0
+    assert [line.split(" (")[0] for line in out.splitlines()] == [
+        f"ok: the claim for {name} holds at 100 points" for name in ("x", "w", "b")
+    ]
 
 
 def test_a_variable_without_a_claim_is_listed_as_not_checked(capsys):
     code, out, _ = run(capsys, "verify", NEURON, "--claim", f"w=x*{DTANH}")
     assert code == 0
-    assert out.rstrip().endswith("not checked (no --claim): x, b")
-    assert len(out.splitlines()) == 1
+    assert out.splitlines()[0].startswith("ok: the claim for w holds at 100 points")
+    assert out.splitlines()[1:] == ["not checked (no --claim): x, b"]
 
 
 def test_at_fixes_variables_and_checks_the_others(capsys):
@@ -118,10 +121,10 @@ def test_a_wrong_claim_among_several(capsys):
     claims = ["--claim", f"w=x*{DTANH}", "--claim", f"b=-{DTANH}", "--at", "x=2"]
     code, out, _ = run(capsys, "verify", NEURON, *claims)
     assert code == 1
-    assert out.splitlines()[0].endswith(
-        "the claim for b is of opposite sign (claimed = −automatic)"
-    )
-    assert {line.split()[2] for line in out.splitlines()[2:7]} == {"b"}
+    lines = out.splitlines()
+    assert lines[0].startswith("ok: the claim for w holds at 100 points")  # its own line
+    assert lines[1].endswith("the claim for b is of opposite sign (claimed = −automatic)")
+    assert {line.split()[2] for line in lines[3:8]} == {"b"}
 
 
 # ---- bad input: exit 2, one line on stderr, nothing run -----------------------------------
@@ -163,6 +166,11 @@ def test_hostile_claim_exits_2(tmp_path, capsys, template, reason):
         (["sigmoid", "--claim", "0"], "sigmoid is a function"),
         (["log(x)", "--claim", "1/x", "--range=-3:-1"], "EXPR is undefined at all 100 points"),
         (["x", "--claim", "log(-x)", "--range=1:2"], "a claim is undefined at all 100 points"),
+        (["x**2", "--claim", "2x"], "(write 2*x, not 2x)"),
+        (["x**2", "--claim", "2(x)"], "(write 2*(...), not 2(...))"),
+        (["exp(x)", "--claim", "e**x"], "for e to the power x write exp(x), not e**x"),
+        (["e**x", "--claim", "x=e**x"], "EXPR: e is read as a variable here"),
+        (["--claim", "2*x"], "the following arguments are required: EXPR"),
         (["x", "--claim", "1", "--range", "3:1"], "expected LOW:HIGH"),
         (["x", "--claim", "1", "--range", "0:inf"], "expected LOW:HIGH"),
         (["x", "--claim", "1", "--range", "abc"], "expected LOW:HIGH"),
@@ -213,4 +221,5 @@ def test_several_claims_and_bindings_after_one_option(capsys):
     code, _, err = run(capsys, *argv)
     assert code == 2 and "b is fixed by --at" in err
     code, out, _ = run(capsys, *argv[:-1])
-    assert code == 0 and out.startswith("ok: the claims for w, b hold at 100 points")
+    assert code == 0 and out.startswith("ok: the claim for w holds at 100 points")
+    assert out.splitlines()[1].startswith("ok: the claim for b holds at 100 points")

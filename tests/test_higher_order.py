@@ -242,3 +242,27 @@ def test_jacobian_has_a_row_per_output_and_a_column_per_input() -> None:
     assert j[2] == [0.0, 0.0, 0.0]
     wide = jacobian(lambda x: x[0] * x[1] * x[2] * x[3], [1.0, 2.0, 3.0, 4.0])
     assert wide == [pytest.approx([24.0, 12.0, 8.0, 6.0])]  # one output: one row
+
+
+@pytest.mark.parametrize(
+    ("build", "at", "first", "second"),
+    [
+        (lambda x: x.sqrt(), 0.0, math.inf, -math.inf),
+        (lambda x: x.sqrt(), -0.0, -math.inf, math.inf),  # √(−0.0) = −0.0: slope −inf (torch)
+        (lambda x: -x.sqrt(), -0.0, math.inf, -math.inf),
+        (lambda x: x.sqrt() + x.sqrt(), -0.0, -math.inf, math.inf),
+        (lambda x: x**0.5, 0.0, math.inf, -math.inf),
+        (lambda x: (2 * x).sqrt(), 0.0, math.inf, -math.inf),
+    ],
+)
+def test_create_graph_agrees_with_grad_and_backward_at_a_pole(build, at, first, second) -> None:
+    """Issue 19: grad(create_graph=True) at sqrt(−0.0) was +inf where grad and backward
+    say −inf; a second derivative that is ±inf stays ±inf (not NaN), as torch."""
+    x = Value(at)
+    (g_graph,) = grad(build(x), x, create_graph=True)
+    (g_plain,) = grad(build(x), x)
+    y = Value(at)
+    build(y).backward()
+    assert g_graph.data == g_plain.data == y.grad == first
+    (h,) = grad(g_graph, x)
+    assert h.data == second

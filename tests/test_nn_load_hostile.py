@@ -48,7 +48,7 @@ HOSTILE = {
     "billion_neurons": (_text(_with(model_nouts=[1_000_000_000, 1])), "declares 4,000,000,00"),
     "billion_inputs": (_text(_with(model_nin=10**9)), "declares"),
     "huge_but_empty": (
-        _text(_with(model_nouts=[400_000, 1], parameters={})),
+        _text(_with(model_nouts=[60_000, 1], parameters={})),
         "missing parameter.*'L0.N0.w0'",
     ),
     # wrong types where a string, an int or a list is expected
@@ -115,14 +115,15 @@ def test_hostile_file_is_a_value_error_naming_path_and_field(tmp_path, name):
 
 
 def test_limits_are_what_the_errors_name():
-    assert serialize.MAX_PARAMETERS == 2_000_000 and serialize.MAX_BYTES == 64 * 2**20
+    assert serialize.MAX_PARAMETERS == 250_000 and serialize.MAX_BYTES == 16 * 2**20
+    assert serialize.MAX_NAME == 64
 
 
 def test_a_file_bigger_than_the_limit_is_not_read(tmp_path):
     path = tmp_path / "big.json"
     with open(path, "wb") as f:  # a sparse 1 GB file: no disk space, no reading
         f.truncate(2**30)
-    with pytest.raises(ValueError, match=r"too big.*1,073,741,824 bytes.*MAX_BYTES = 67,108,864"):
+    with pytest.raises(ValueError, match=r"too big.*1,073,741,824 bytes.*MAX_BYTES = 16,777,216"):
         nn.load(path)
 
 

@@ -178,12 +178,20 @@ def test_missing_dot_still_gives_dot_text_and_dot_files(no_dot):
 
 
 def test_missing_dot_via_graphviz_exception(monkeypatch):
-    """The same error when graphviz itself reports the executable missing."""
+    """The same error when graphviz itself reports the executable missing (render, or
+    pipe with graphviz's own options), or when dot vanishes before pipe runs it."""
 
     def missing(*args, **kwargs):
         raise graphviz.ExecutableNotFound(["dot", "-Tsvg"])
 
     monkeypatch.setattr(graphviz.Digraph, "pipe", missing)
+    with pytest.raises(viz.DotNotFoundError, match="brew install graphviz"):
+        viz.draw_dot(expression()).pipe(format="svg", quiet=True)
+
+    def vanished(*args, **kwargs):
+        raise FileNotFoundError("dot")
+
+    monkeypatch.setattr(viz.drawing.subprocess, "run", vanished)
     with pytest.raises(viz.DotNotFoundError, match="brew install graphviz"):
         viz.to_svg(expression())
 

@@ -38,7 +38,7 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
-from .dot import DEFAULT_MAX_EDGES, DEFAULT_MAX_NODES, draw_dot
+from .dot import DEFAULT_MAX_EDGES, DEFAULT_MAX_LAYOUT, DEFAULT_MAX_NODES, draw_dot
 from .drawing import DotNotFoundError, Drawing, GraphTooLargeError
 from .network import NetworkView, network
 from .player import Player, player
@@ -46,6 +46,7 @@ from .render import FORMATS, atomic_write, output_format, render_bytes, save, to
 
 __all__ = [
     "DEFAULT_MAX_EDGES",
+    "DEFAULT_MAX_LAYOUT",
     "DEFAULT_MAX_NODES",
     "FORMATS",
     "DotNotFoundError",

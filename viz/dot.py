@@ -15,13 +15,17 @@ from autograd_lite import Value, topological_order
 
 from . import style
 from .collapse import draw_collapsed
-from .drawing import Drawing, GraphTooLargeError, new_drawing
+from .drawing import Drawing, GraphTooLargeError, layout_size, new_drawing
 from .groups import Node, add_clustered, assign_groups
 
 DEFAULT_MAX_NODES = 500
 # Graphviz's layout time grows faster than the edge count: a collapsed MLP 2-48-48-3
 # (2,576 edges) takes about a second, 2-128-128-10 (18,029 edges) nearly two minutes.
 DEFAULT_MAX_EDGES = 2000
+# Virtual nodes dot must place (viz.drawing.layout_size). An MSE of a line on 40 points
+# makes 3,120 (3 to 10 s), on 50 points 4,900 (14 to 26 s), on 60 points 7,080 (31 to 50 s);
+# x*1 + ... + x*60 makes 3,422 (1 to 2 s), x*1 + ... + x*120 about 14,000 (over 4 minutes).
+DEFAULT_MAX_LAYOUT = 4000
 
 
 def draw_dot(
@@ -31,6 +35,7 @@ def draw_dot(
     show_grad: bool = True,
     max_nodes: int | None = DEFAULT_MAX_NODES,
     max_edges: int | None = DEFAULT_MAX_EDGES,
+    max_layout: int | None = DEFAULT_MAX_LAYOUT,
     number_backward: bool = False,
     group: bool = False,
     collapse: bool = False,
@@ -53,6 +58,12 @@ def draw_dot(
       more edges than this; ``None`` for no limit. (Merging edges decouples
       their number from the nodes'; without ``collapse`` each Value brings at
       most three edges, so ``max_nodes`` bounds them.)
+    - ``max_layout``: refuse (GraphTooLargeError) a picture whose layout would
+      make Graphviz place more virtual nodes than this, one on every rank a
+      long edge passes (:func:`viz.drawing.layout_size`): a few hundred Values
+      that share one weight along a long chain take Graphviz minutes. ``None``
+      for no limit (``dot`` still stops after ``viz.drawing.LAYOUT_TIMEOUT``
+      seconds). Collapsed pictures are bounded by ``max_edges`` instead.
     - ``number_backward``: prefix boxes with ``#k``, the order in which
       ``backward`` visits them (reverse topological order: the output is #1;
       constants, which get no gradient, are not counted).
@@ -78,7 +89,11 @@ def draw_dot(
     """
     if not isinstance(root, Value):
         raise TypeError(f"draw_dot: root must be a Value, got {type(root).__name__}")
-    for name, limit in (("max_nodes", max_nodes), ("max_edges", max_edges)):
+    for name, limit in (
+        ("max_nodes", max_nodes),
+        ("max_edges", max_edges),
+        ("max_layout", max_layout),
+    ):
         if limit is not None and (
             not isinstance(limit, int) or isinstance(limit, bool) or limit < 1
         ):
@@ -136,17 +151,27 @@ def draw_dot(
         if v.parents:
             label, attrs = style.op_node(v, precision)
             nodes.append(((f"op{i}", label, attrs), groups.get(v)))
-    add_clustered(graph, nodes, clusters=group)
-    ordered = False
+    edges: list[tuple[str, str, str | None]] = []
     for i, v in enumerate(order):
         for position, p in enumerate(v.parents):
-            if p in hidden:
-                continue
-            operand = style.operand_label(v, position)
-            ordered = ordered or operand is not None
-            graph.edge(f"v{index[p]}", f"op{i}", operand)
+            if p not in hidden:
+                edges.append((f"v{index[p]}", f"op{i}", style.operand_label(v, position)))
         if v.parents:
-            graph.edge(f"op{i}", f"v{i}")
+            edges.append((f"op{i}", f"v{i}", None))
+    ranks, virtual = layout_size((a, b) for a, b, _ in edges)
+    if max_layout is not None and virtual > max_layout:
+        raise GraphTooLargeError(
+            f"draw_dot: this graph is too big for Graphviz to lay out quickly: {len(edges):,} "
+            f"edges over {ranks:,} ranks need {virtual:,} virtual nodes (one on each rank a "
+            f"long edge passes), more than max_layout={max_layout:,}. Draw a smaller graph "
+            "(fewer points in the loss), one node per neuron with collapse=True, or anyway "
+            "with max_layout=None."
+        )
+    add_clustered(graph, nodes, clusters=group)
+    ordered = False
+    for a, b, operand in edges:
+        ordered = ordered or operand is not None
+        graph.edge(a, b, operand)
     if legend:
         graph.attr(
             label=style.legend(

@@ -4,15 +4,31 @@ A Drawing is an ordinary Digraph (``.source`` gives the DOT text, Jupyter
 shows it inline) whose rendering methods turn graphviz's terse
 ``ExecutableNotFound`` into :class:`DotNotFoundError`, which says how to
 install Graphviz.
+
+Drawing time is bounded twice. Before Graphviz runs, ``draw_dot`` estimates
+the layout's size with :func:`layout_size` (Graphviz places a virtual node on
+every rank a long edge passes, and its crossing reduction grows much faster
+than their count) and refuses a graph beyond ``max_layout``. And ``Drawing.pipe`` stops
+``dot`` after ``LAYOUT_TIMEOUT`` seconds. Both raise :class:`GraphTooLargeError`
+naming the numbers and what to do. A label longer than Graphviz reads in one
+string (16,384 bytes) is refused before ``dot`` runs, with a ValueError.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import shutil
+import subprocess
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
 import graphviz
+
+# Seconds ``dot`` may take to lay out and render one picture before it is stopped (None:
+# no limit). Pictures within draw_dot's budgets take well under a second to a few seconds.
+LAYOUT_TIMEOUT: float | None = 20.0
+# The longest quoted string (a label) Graphviz's DOT reader accepts, in bytes.
+MAX_LABEL_BYTES = 16_384
 
 INSTALL_HINT = (
     "install Graphviz: sudo apt-get install graphviz (Debian/Ubuntu), "
@@ -55,15 +71,46 @@ def explain_missing_dot(what: str = "render the graph") -> Iterator[None]:
 
 
 class Drawing(graphviz.Digraph):
-    """A Digraph whose rendering errors say how to install Graphviz."""
+    """A Digraph whose rendering errors say how to install Graphviz, whose labels are
+    checked against Graphviz's limit, and whose layout stops after LAYOUT_TIMEOUT."""
 
-    def pipe(self, *args: Any, **kwargs: Any) -> Any:
-        """Like ``Digraph.pipe``; raises DotNotFoundError when ``dot`` is missing."""
-        with explain_missing_dot():
-            return super().pipe(*args, **kwargs)
+    def pipe(
+        self, format: str | None = None, *args: Any, encoding: str | None = None, **kwargs: Any
+    ) -> Any:
+        """Like ``Digraph.pipe``, bounded: raises DotNotFoundError when ``dot`` is missing,
+        ValueError for a label Graphviz cannot read, GraphTooLargeError when ``dot`` takes
+        longer than ``LAYOUT_TIMEOUT`` seconds. (Other options go to graphviz unbounded.)"""
+        source = self.source
+        check_labels(source)
+        if args or kwargs:
+            with explain_missing_dot():
+                return super().pipe(format, *args, encoding=encoding, **kwargs)
+        dot = shutil.which("dot")
+        if dot is None:
+            raise DotNotFoundError()
+        command = [dot, f"-K{self.engine}", f"-T{format or self.format}"]
+        try:
+            done = subprocess.run(  # noqa: S603 - dot from PATH, our own DOT text on stdin
+                command, input=source.encode("utf-8"), capture_output=True, timeout=LAYOUT_TIMEOUT
+            )
+        except subprocess.TimeoutExpired:
+            raise GraphTooLargeError(
+                f"Graphviz's dot did not lay the graph out within {LAYOUT_TIMEOUT:g} s "
+                f"(viz.drawing.LAYOUT_TIMEOUT; {source.count(' -> '):,} edges): draw a smaller "
+                "graph, or one node per neuron with collapse=True"
+            ) from None
+        except FileNotFoundError:  # dot went away between which() and run()
+            raise DotNotFoundError() from None
+        if done.returncode != 0:
+            raise graphviz.CalledProcessError(
+                done.returncode, command, output=done.stdout, stderr=done.stderr
+            )
+        return done.stdout.decode(encoding) if encoding else done.stdout
 
     def render(self, *args: Any, **kwargs: Any) -> Any:
-        """Like ``Digraph.render``; raises DotNotFoundError when ``dot`` is missing."""
+        """Like ``Digraph.render``; raises DotNotFoundError when ``dot`` is missing and
+        ValueError for a label Graphviz cannot read. (Not bounded in time: use pipe.)"""
+        check_labels(self.source)
         with explain_missing_dot():
             return super().render(*args, **kwargs)
 
@@ -78,3 +125,52 @@ def new_drawing(rankdir: str) -> Drawing:
         node_attr={"fontname": "Helvetica", "fontsize": "11"},
         edge_attr={"fontname": "Helvetica", "fontsize": "9", "arrowsize": "0.7"},
     )
+
+
+def check_labels(source: str) -> None:
+    """Raise ValueError if a line of the DOT text holds a label longer than Graphviz reads.
+
+    Each node is one line of ``source``; its label is most of it.
+    """
+    for number, line in enumerate(source.splitlines(), start=1):
+        size = len(line.encode("utf-8"))
+        if size > MAX_LABEL_BYTES:
+            start = line.split("label=", 1)[-1][:40]
+            raise ValueError(
+                f"viz: a label is too long for Graphviz (line {number} of the DOT text has "
+                f"{size:,} bytes; Graphviz reads at most {MAX_LABEL_BYTES:,} in one label): "
+                f"shorten the Value's label (it starts {start!r})"
+            )
+
+
+def layout_size(edges: Iterable[tuple[str, str]]) -> tuple[int, int]:
+    """(ranks, virtual nodes) of a drawing with these edges, as Graphviz's ``dot`` lays it out.
+
+    Each node is ranked as late as it can be (its longest path to a sink, counted back
+    from the deepest), and an edge that spans k ranks costs k − 1 virtual nodes: ``dot``
+    routes it through one on each rank between, and its crossing reduction, the slow
+    part, works on them all. A value used all along a long chain (a weight shared by
+    every point of a loss) makes most of them; a plain chain of 3,000 ops makes none
+    and lays out in seconds.
+    """
+    edges = list(edges)
+    successors: dict[str, list[str]] = {}
+    predecessors: dict[str, list[str]] = {}
+    for a, b in edges:
+        successors.setdefault(a, []).append(b)
+        predecessors.setdefault(b, []).append(a)
+        successors.setdefault(b, [])
+    if not successors:
+        return 0, 0
+    pending = {node: len(after) for node, after in successors.items()}
+    height = dict.fromkeys(successors, 0)
+    ready = [node for node, count in pending.items() if count == 0]
+    while ready:
+        node = ready.pop()
+        for before in predecessors.get(node, ()):
+            height[before] = max(height[before], height[node] + 1)
+            pending[before] -= 1
+            if pending[before] == 0:
+                ready.append(before)
+    virtual = sum(height[a] - height[b] - 1 for a, b in edges)
+    return max(height.values()) + 1, virtual

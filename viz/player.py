@@ -51,7 +51,7 @@ from autograd_lite.explanation import (
 
 from . import style
 from .collapse import _group_outputs, fold
-from .dot import DEFAULT_MAX_NODES, draw_dot
+from .dot import DEFAULT_MAX_LAYOUT, DEFAULT_MAX_NODES, draw_dot
 from .embed import Page, script_json
 
 _BLANK = "(not yet)"  # in the panel: a gradient the backward pass has not reached yet
@@ -101,12 +101,13 @@ def player(
     collapse: bool = False,
     max_nodes: int | None = DEFAULT_MAX_NODES,
     precision: int = style.DEFAULT_PRECISION,
+    max_layout: int | None = DEFAULT_MAX_LAYOUT,
 ) -> Player:
     """A step-through player of ``root``'s forward and backward pass (see the module docstring).
 
     The options are ``draw_dot``'s: ``rankdir``, ``group`` (neurons in
     clusters), ``collapse`` (one box per neuron; a backward step is then a
-    whole neuron), ``max_nodes``, ``precision`` (significant digits).
+    whole neuron), ``max_nodes``, ``precision`` (significant digits), ``max_layout``.
     Needs Graphviz's ``dot`` for the layout. (While it draws, it briefly sets
     the Values' ``grad``, and restores them.)
     """
@@ -127,6 +128,7 @@ def player(
             group=group,
             collapse=collapse,
             max_nodes=max_nodes,
+            max_layout=max_layout,
             precision=precision,
             legend=False,  # its colour scale would give the largest gradient away
             names={v: graph.name[v] for v in order if not v.is_constant},

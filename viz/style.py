@@ -139,27 +139,16 @@ def escape(s: str) -> str:
     return graphviz.escape(visible(s)).replace("&", "&amp;")
 
 
-# Graphviz reads at most 16,384 bytes in one quoted string ("longer than 16384?"): a longer
-# node text is refused here, with its start, instead of failing inside dot.
-MAX_LABEL_BYTES = 16_000
-
-
 def text(lines: Iterable[str]) -> str:
     """A multi-line DOT label whose text is shown literally (no escapes, no HTML).
 
     Newlines inside a line (a label such as ``"a\\nb"``) become line breaks too;
     other control characters and lone surrogates are shown escaped (:func:`visible`).
-    A label longer than ``MAX_LABEL_BYTES`` in UTF-8 raises ValueError.
+    (A text longer than Graphviz reads is refused before ``dot`` runs:
+    :func:`viz.drawing.check_labels`.)
     """
     escaped = (escape(line.replace("\r", "")).replace("\n", "\\n") for line in lines)
-    label = "\\n".join(escaped)
-    size = len(label.encode("utf-8"))
-    if size > MAX_LABEL_BYTES:
-        raise ValueError(
-            f"viz: a node's text is {size:,} bytes, more than Graphviz reads in one label "
-            f"({MAX_LABEL_BYTES:,}); shorten the label that starts {label[:24]!r}"
-        )
-    return graphviz.nohtml(label)
+    return graphviz.nohtml("\\n".join(escaped))
 
 
 def node_attrs(node_kind: str, fill: str) -> dict[str, str]:

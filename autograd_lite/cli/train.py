@@ -139,7 +139,8 @@ def print_outputs(out: Path, written: list[tuple[str, str]]) -> None:
 
 
 def check_size(settings: dict[str, Any]) -> None:
-    """Refuse (CommandError) a run too long (MAX_WORK) or too big in memory (MAX_GRAPH).
+    """Refuse (CommandError) a run too long (MAX_WORK), too big in memory (MAX_GRAPH) or
+    whose model nn.save could not write (nn.serialize.check_limits).
 
     Each option has its own limit already; this bounds their products, before
     anything is trained or written.
@@ -162,6 +163,13 @@ def check_size(settings: dict[str, Any]) -> None:
             f"× {weights:,} parameters make a graph of about {graph:,} Values, more than the "
             f"limit {MAX_GRAPH:,}; use a smaller --batch-size or --hidden"
         )
+    import nn  # the limits of a model file: train never writes one that nn.load refuses
+
+    config = {"type": "MLP", "nin": inputs, "nouts": sizes[1:], "activation": "relu"}
+    try:
+        nn.serialize.check_limits(config)
+    except ValueError as e:
+        raise CommandError(f"this model could not be saved: {e}; use a smaller --hidden") from None
 
 
 def check_split(settings: dict[str, Any]) -> None:

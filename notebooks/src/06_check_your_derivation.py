@@ -91,10 +91,20 @@ plt.legend()
 plt.show()
 
 # %% [markdown]
-# Points where your formula or `f` is undefined (the log of a negative number, a
-# division by zero) are *skipped*, and points where a ReLU or a max sits exactly on
-# its kink are counted as *kinks*: neither counts as a mistake.
-#
+# The verdict is relative to the size of the derivative: a dropped factor, a lost
+# sign or a stray constant is WRONG whether the derivative is of size $10^{-300}$ or
+# $10^{300}$. Points where `f` itself is undefined (the log of a negative number, a
+# division by zero) are *skipped*, and points where the engine's number is not a
+# derivative (a ReLU or a max exactly on its kink) are counted, not judged: neither
+# counts as a mistake. But a formula of yours that is undefined where `f` is
+# defined is a mistake, shown at that point:
+
+# %%
+report = check_derivative(lambda x: x * x, lambda x: 2 * x**2 / x, points=[0.0, 1.0, -2.0])
+print(report)
+assert not report.ok and report.failures[0].point == (0.0,)
+
+# %% [markdown]
 # ## Exercise 1: softplus
 #
 # The softplus $\log(1 + e^{x})$ is a smooth ReLU. Its derivative is a function you

@@ -191,6 +191,7 @@ def test_demo_learns_real_spirals_to_95_percent(tmp_path, capsys):
 def test_choices_match_nn():
     assert set(cli.DATASETS) == set(nn.data.DATASETS)
     assert set(cli.ACTIVATIONS) == set(nn.ACTIVATIONS)
+    assert set(cli.train.SHAPES) == {*cli.DATASETS, *cli.train.REAL_DATASETS}
 
 
 # ---- demo -------------------------------------------------------------------------------

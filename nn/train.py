@@ -73,6 +73,32 @@ class History:
     loss: list[float] = field(default_factory=list)
     accuracy: list[float] = field(default_factory=list)
     seconds: list[float] = field(default_factory=list)
+    snapshots: list[tuple[int, list[float]]] = field(default_factory=list)
+
+
+# fit(record=...) refuses to keep more floats than this (8 bytes each: 400 MB).
+MAX_RECORDED_FLOATS = 50_000_000
+
+
+def _record_every(record: bool | int) -> int:
+    """0 for no recording, else k: a snapshot every k-th epoch (True means every epoch)."""
+    if record is True:
+        return 1
+    if record is False or record is None:
+        return 0
+    if isinstance(record, bool) or not isinstance(record, int) or record < 1:
+        raise ValueError(f"fit: record must be True, False or an integer k ≥ 1, got {record!r}")
+    return record
+
+
+def recorded_epochs(epochs: int, every: int) -> list[int]:
+    """The epochs ``fit(record=every)`` snapshots: 0, then every ``every``-th, and the last."""
+    if every <= 0:
+        return []
+    kept = list(range(0, epochs + 1, every))
+    if kept[-1] != epochs:
+        kept.append(epochs)
+    return kept
 
 
 def resolve_loss(loss: str | LossFn, threshold: float | None = None) -> tuple[LossFn, float]:
@@ -194,6 +220,7 @@ def fit(
     threshold: float | None = None,
     callback: Callable[[int, History], None] | None = None,
     compile: bool = False,
+    record: bool | int = False,
 ) -> History:
     """Train ``model`` on rows of ``X`` with labels ``y``; return the History.
 
@@ -207,6 +234,12 @@ def fit(
     sample's graph traced once and replayed over the batch with NumPy): the
     same losses, gradients and history to rounding, many times faster. With it
     a class index reaches a custom ``loss`` as its one-hot row of Values.
+
+    ``record=True`` keeps ``history.snapshots``, a list of ``(epoch, params)``
+    with ``params`` the floats of ``model.parameters()`` in order: epoch 0
+    (before training), then after every epoch; ``record=k`` keeps every k-th
+    epoch and always the last. A recording of more than ``MAX_RECORDED_FLOATS``
+    (50 million) floats is refused with a ValueError before training starts.
 
     Python's cyclic garbage collector is paused while training: a graph of
     Values has no reference cycles (parents point one way), so reference
@@ -225,11 +258,22 @@ def fit(
     if optimizer is None:
         optimizer = Adam(model.parameters(), lr=0.01)
     parameters = model.parameters()
+    every = _record_every(record)
+    kept = recorded_epochs(epochs, every)
+    if len(kept) * len(parameters) > MAX_RECORDED_FLOATS:
+        raise ValueError(
+            f"fit: record={record!r} would keep {len(kept):,} snapshots × {len(parameters):,} "
+            f"parameters = {len(kept) * len(parameters):,} floats, more than the limit "
+            f"{MAX_RECORDED_FLOATS:,}; record every k-th epoch with record=k"
+        )
+    keep = set(kept)
     make_step = _compiled_step if compile else _scalar_step
     step = make_step(model, rows, targets, loss_fn, threshold)
     rng = random.Random(seed)
     order = list(range(n))
     history = History()
+    if 0 in keep:
+        history.snapshots.append((0, [p.data for p in parameters]))
     collecting = gc.isenabled()
     from tqdm import tqdm
 
@@ -257,6 +301,8 @@ def fit(
             history.loss.append(epoch_loss / n)
             history.accuracy.append(correct / n)
             history.seconds.append(time.perf_counter() - start)
+            if epoch + 1 in keep:
+                history.snapshots.append((epoch + 1, [p.data for p in parameters]))
             bar.set_postfix(
                 loss=f"{history.loss[-1]:.4f}", acc=f"{history.accuracy[-1]:.3f}", refresh=False
             )

@@ -10,6 +10,10 @@
 True
 >>> page = viz.player(y).html()    # step through forward and backward: a standalone page
 
+``viz.network(model, X, y, history=history)`` is the network view: the
+network's neurons and weights, the training film, and backprop layer by
+layer on one training point (:mod:`viz.network`); ``viz.save(view, "network.html")``.
+
 ``viz.to_svg(y)`` gives the SVG text and ``viz.save(y, "graph.png")`` writes a
 file (.svg, .png, .pdf or .dot, from the suffix). All three take the options
 of :func:`draw_dot`; ``viz.save(y, "graph.html")`` writes the player
@@ -21,10 +25,12 @@ Modules: :mod:`viz.dot` (the drawing), :mod:`viz.style` (kinds, colours,
 legend), :mod:`viz.groups` (neuron clusters), :mod:`viz.collapse` (one node
 per neuron), :mod:`viz.render` (SVG, files), :mod:`viz.drawing` (the
 Digraph subclass and the missing-``dot`` error), :mod:`viz.player` (the
-step-through player, with ``player.js`` and ``player.css``), :mod:`viz.plots` (a
-classifier's decision boundary and loss curve, with matplotlib). The plots
-need NumPy and matplotlib, so :mod:`viz.plots` is imported the first time one
-of its functions is used, and ``import viz`` loads neither.
+step-through player, with ``player.js`` and ``player.css``), :mod:`viz.network`
+and :mod:`viz.network_data` (the network view, with ``network.js`` and
+``network.css``), :mod:`viz.plots` (a classifier's decision boundary and loss
+curve, with matplotlib). The plots need NumPy and matplotlib, so :mod:`viz.plots`
+is imported the first time one of its functions is used, and ``import viz``
+loads neither.
 """
 
 from __future__ import annotations
@@ -34,6 +40,7 @@ from typing import TYPE_CHECKING, Any
 
 from .dot import DEFAULT_MAX_EDGES, DEFAULT_MAX_NODES, draw_dot
 from .drawing import DotNotFoundError, Drawing, GraphTooLargeError
+from .network import NetworkView, network
 from .player import Player, player
 from .render import FORMATS, atomic_write, output_format, render_bytes, save, to_svg
 
@@ -44,9 +51,11 @@ __all__ = [
     "DotNotFoundError",
     "Drawing",
     "GraphTooLargeError",
+    "NetworkView",
     "Player",
     "atomic_write",
     "draw_dot",
+    "network",
     "output_format",
     "player",
     "plot_decision_boundary",

@@ -213,6 +213,9 @@
     if (root.parentElement === document.body) root.focus();  // a page of its own: keys work at once
   }
 
+  // A host that adds a player later (the network view's neuron graphs) sets it up with this.
+  window.AutogradLitePlayer = {setup: setup};
+
   // This script's own player first (Jupyter may run it before the output is in the
   // document), then any other player on the page that is not set up yet.
   var own = document.currentScript && document.currentScript.closest(".agl-player");

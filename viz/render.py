@@ -68,7 +68,7 @@ def to_svg(root: Value, **options: Any) -> str:
     return render_bytes(root, "svg", **options).decode("utf-8")
 
 
-def save(root: Value, path: str | os.PathLike[str], **options: Any) -> Path:
+def save(root: Value | Any, path: str | os.PathLike[str], **options: Any) -> Path:
     """Write the drawing of ``root`` to ``path``; the suffix picks the format.
 
     ``.svg``, ``.png``, ``.pdf`` (these need Graphviz's ``dot``) or ``.dot``
@@ -76,7 +76,18 @@ def save(root: Value, path: str | os.PathLike[str], **options: Any) -> Path:
     player of the forward and backward pass (``viz.player``'s options). The
     file is written atomically: a reader sees the old file or the complete new
     one, and nothing is left behind on error. Returns the path.
+
+    ``root`` may also be a page already made, a :class:`viz.NetworkView` or a
+    :class:`viz.Player`: it is written as it is, to a ``.html`` path.
     """
+    if not isinstance(root, Value) and hasattr(root, "html"):  # a NetworkView or a Player
+        if output_format(path) != "html" or options:
+            raise ValueError(
+                f"viz.save: a {type(root).__name__} is a page: save it to a .html file, "
+                f"without options (got {os.fspath(path)!r})"
+            )
+        atomic_write(path, root.html().encode("utf-8"))
+        return Path(path)
     data = render_bytes(root, output_format(path), **options)
     atomic_write(path, data)
     return Path(path)

@@ -75,7 +75,10 @@ def cmd_playground(args: argparse.Namespace) -> int:
 
 
 def bind(host: str, port: int) -> socket.socket:
-    """A TCP socket bound to (host, port), or CommandError in one line (port in use, …)."""
+    """A TCP socket listening on (host, port), or CommandError in one line (port in use, …).
+
+    It listens before the URL is printed, so the URL works the moment it is read.
+    """
     try:
         infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
     except socket.gaierror as e:
@@ -86,6 +89,7 @@ def bind(host: str, port: int) -> socket.socket:
         if os.name != "nt":  # on Windows SO_REUSEADDR would let two servers share the port
             listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         listener.bind(address)
+        listener.listen(128)  # connections wait in the backlog until uvicorn serves them
     except OSError as e:
         listener.close()
         if e.errno == errno.EADDRINUSE:

@@ -285,6 +285,7 @@ def page(token: str) -> str:
 <html lang="en"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>autograd-lite playground</title>
+<link rel="icon" href="data:,">
 <link rel="stylesheet" href="static/player.css{q}">
 <link rel="stylesheet" href="static/network.css{q}">
 <link rel="stylesheet" href="static/playground.css{q}">

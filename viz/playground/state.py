@@ -143,7 +143,7 @@ def parse_setting(name: str, value: Any) -> Any:
     Raises PlaygroundError naming the setting and the value.
     """
     if name not in DEFAULTS:
-        raise PlaygroundError(f"unknown setting {_clip(name)!r}; settings: {', '.join(DEFAULTS)}")
+        raise PlaygroundError(f"unknown setting {_clip(name)}; settings: {', '.join(DEFAULTS)}")
     if isinstance(value, bool) or not isinstance(value, (str, int, float)):
         raise PlaygroundError(f"{name}: expected text or a number, got {_clip(value)}")
     text = value if isinstance(value, str) else repr(value)
@@ -599,7 +599,7 @@ class Playground:
                     continue
                 model, optimizer, s = self.model, self.optimizer, self.settings
                 model_id, call_id = self._model_id, self._call_id
-                X, y, seed = self.X, self.y, s["seed"] + self.epoch
+                X, y, seed, start = self.X, self.y, s["seed"] + self.epoch, self.epoch
             try:
                 nn.train.fit(
                     model,
@@ -615,8 +615,9 @@ class Playground:
                 )
             except _Stop:
                 pass
-            except nn.train.DivergenceError as e:
-                self._diverged(str(e), model_id)
+            except nn.train.DivergenceError as e:  # fit counts this call's epochs: the run's
+                text = re.sub(r"in epoch \d+", f"in epoch {start + e.epoch}", str(e), count=1)
+                self._diverged(text, model_id)
             except Exception as e:  # a bug must not kill the thread silently: the page says it
                 self._diverged(f"training failed: {type(e).__name__}: {e}", model_id)
 

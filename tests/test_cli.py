@@ -17,6 +17,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from network_runs import engine_pass
 
 import nn
 import viz
@@ -57,6 +58,8 @@ def assert_outputs(out_dir: Path) -> None:
         ET.fromstring((out_dir / "neuron_graph.svg").read_bytes())
         page = (out_dir / "backprop.html").read_text(encoding="utf-8")
         assert page.startswith("<!DOCTYPE html>") and 'class="agl-player"' in page
+    page = (out_dir / "network.html").read_text(encoding="utf-8")
+    assert page.startswith("<!DOCTYPE html>") and 'data-autograd-lite="network"' in page
 
 
 # ---- check ------------------------------------------------------------------------------
@@ -260,47 +263,45 @@ def test_train_names_the_last_epoch_and_the_final_loss(tmp_path, capsys, monkeyp
 
 
 @needs_dot
-def test_neuron_graph_is_the_trained_models_first_hidden_neuron(tmp_path, capsys):
+def test_network_neuron_graph_and_backprop_show_the_worst_point_and_its_busiest_neuron(
+    tmp_path, capsys
+):
     argv = ("--points", "40", "--hidden", "5,3", "--epochs", "2", "--seed", "4")
     code, out, _ = run(capsys, "train", *argv, "--no-progress", "--out", str(tmp_path))
     assert code == 0
-    line = next(line for line in out.splitlines() if "neuron_graph.svg" in line)
+    lines = {
+        name: next(line for line in out.splitlines() if f"{name}:" in line)
+        for name in ("network.html", "neuron_graph.svg", "backprop.html")
+    }
     match = re.fullmatch(
-        rf"wrote {re.escape(str(tmp_path / 'neuron_graph.svg'))}: the trained model's first "
-        r"hidden neuron L0\.N0 \(relu\) on training point (\d+)"
-        r"( \(the first where w·x \+ b > 0\))?, x = \((\S+), (\S+)\)",
-        line,
+        rf"wrote {re.escape(str(tmp_path / 'neuron_graph.svg'))}: neuron (L0\.N\d) \(relu, the "
+        r"first hidden layer's largest \|∂L/∂z\|\) on training point (\d+) \(class (\d)\), "
+        r"the largest loss after training: L = (\S+)",
+        lines["neuron_graph.svg"],
     )
-    assert match, line
-    index = int(match.group(1))
-    X, _ = nn.data.make_moons(40, seed=4)
-    assert [float(match.group(3)), float(match.group(4))] == pytest.approx(X[index], abs=5e-4)
-    neuron = nn.load(tmp_path / "model.json").layers[0].neurons[0]
-    z = neuron.b.data + sum(w.data * x for w, x in zip(neuron.w, X[index]))
-    if match.group(2):  # the first point on which the ReLU is active
-        assert z > 0
-        assert all(
-            neuron.b.data + sum(w.data * x for w, x in zip(neuron.w, X[i])) <= 0
-            for i in range(index)
-        )
-    else:
-        assert index == 0
-    # Every number on the picture is the trained neuron's: data and ∂a/∂(node).
+    assert match, lines["neuron_graph.svg"]
+    label, index = match.group(1), int(match.group(2))
+    X, y = nn.data.make_moons(40, seed=4)
+    model = nn.load(tmp_path / "model.json")
+    params = [p.data for p in model.parameters()]
+    passes = [engine_pass(model, params, x, t) for x, t in zip(X, y)]
+    assert index == max(range(len(X)), key=lambda i: passes[i]["loss"])
+    assert int(match.group(3)) == y[index] and match.group(4) == number(passes[index]["loss"], 4)
+    deltas = {n.name: abs(passes[index]["delta"][n.name]) for n in model.layers[0].neurons}
+    assert deltas[label] == max(deltas.values())
+    assert f"training point {index} (class {y[index]})" in lines["network.html"]
+    assert f"neuron {label}" in lines["backprop.html"]
+    # Every weight on the picture: its trained value and this point's ∂L/∂w, as backward gives.
     svg = ET.fromstring((tmp_path / "neuron_graph.svg").read_bytes())
     texts = [t.text for t in svg.iter("{http://www.w3.org/2000/svg}text")]
-    active = 1.0 if z > 0 else 0.0
-    expected = {
-        "L0.N0.w0": (neuron.w[0].data, X[index][0] * active),
-        "L0.N0.w1": (neuron.w[1].data, X[index][1] * active),
-        "L0.N0.b": (neuron.b.data, active),
-        "x0": (X[index][0], neuron.w[0].data * active),
-        "x1": (X[index][1], neuron.w[1].data * active),
-        "L0.N0 (relu)": (max(z, 0.0), 1.0),
-    }
-    for label, (data, grad) in expected.items():
-        at = texts.index(label)
-        assert texts[at + 1] == f"data {number(data)}" and texts[at + 2] == f"grad {number(grad)}"
-    assert "relu" in texts
+    for p in model.parameters():
+        if p.label.startswith(label + "."):
+            at = texts.index(p.label)
+            assert texts[at + 1] == f"data {number(p.data)}"
+            assert texts[at + 2] == f"grad {number(passes[index]['grad'][p.label])}"
+    page = (tmp_path / "backprop.html").read_text(encoding="utf-8")
+    assert 'class="agl-player"' in page and f"{label}.w0" in page
+    assert 'data-autograd-lite="network"' in (tmp_path / "network.html").read_text("utf-8")
 
 
 def test_neuron_example_values():

@@ -137,7 +137,7 @@
     var panel = el("div", "agl-step-panel");
     panel.setAttribute("aria-live", "polite");
     var neuronPanel = el("div", "agl-neuron-panel");
-    [heading, notes, bar, main, panel, neuronPanel].forEach(function (e) { root.appendChild(e); });
+    [heading, notes, bar, main, neuronPanel].forEach(function (e) { root.appendChild(e); });
 
     root.addEventListener("keydown", function (event) {
       var keys = {ArrowRight: "fwd", ArrowLeft: "back", " ": "play", Home: "start", End: "end",
@@ -181,6 +181,8 @@
 
     // ---- build the picture for the current data
     function build() {
+      var shape = JSON.stringify([data.columns, data.layout, data.params, !!data.box]);
+      if (shape === dom.shape) return;  // the same network: keep the elements, redraw the numbers
       stage.textContent = "";
       side.textContent = "";
       dom = {neurons: {}, lines: [], layers: {}, heat: {}};
@@ -188,21 +190,19 @@
       var svg = svgEl("svg", {viewBox: "0 0 " + lay.width + " " + lay.height,
         "class": "agl-net-svg", role: "img", "aria-label": "the network"});
       var lines = svgEl("g", {"class": "agl-lines"}, svg);
-      var index = {};
-      data.params.forEach(function (label, i) { index[label] = i; });
       data.columns.forEach(function (column, c) {
         var x = lay.neurons[column.neurons[0]][0];
         var title = svgEl("text", {x: x, y: 14, "class": "agl-col-title"}, svg);
         title.textContent = column.name + (column.activation ? " (" + column.activation + ")" : "");
         if (c === 0) return;
         var prev = data.columns[c - 1];
-        column.neurons.forEach(function (label) {
+        column.neurons.forEach(function (label, k) {
           var to = lay.neurons[label];
           prev.neurons.forEach(function (source, j) {
-            var from = lay.neurons[source], name = label + ".w" + j;
+            var from = lay.neurons[source], index = column.w0[k] + j;
             var line = svgEl("line", {x1: from[0] + from[2] / 2, y1: from[1],
-              x2: to[0] - to[2] / 2, y2: to[1], "data-param": name}, lines);
-            dom.lines.push({el: line, index: index[name], layer: c - 1, to: label, from: source});
+              x2: to[0] - to[2] / 2, y2: to[1], "data-param": data.params[index]}, lines);
+            dom.lines.push({el: line, index: index, layer: c - 1, to: label, from: source});
           });
         });
       });
@@ -230,7 +230,8 @@
           }
           var text = svgEl("text", {x: p[0] + s / 2 + 3, y: p[1] + 3, "class": "agl-value"}, n);
           dom.neurons[label] = {g: n, image: image, box: box, bias: bias, text: text, tip: tip,
-            column: c, k: k, label: label};
+            column: c, k: k, label: label,
+            biasIndex: c > 0 ? column.w0[k] + data.columns[c - 1].neurons.length : null};
           n.addEventListener("click", function (event) {
             event.stopPropagation();
             select(label);
@@ -238,7 +239,9 @@
         });
       });
       stage.appendChild(svg);
+      stage.appendChild(panel);
       dom.svg = svg;
+      dom.shape = shape;
       buildSide();
     }
 
@@ -344,10 +347,10 @@
           n.box.setAttribute("fill", "rgb(" + grey + "," + grey + "," + grey + ")");
         }
         if (n.bias) {
-          var bi = data.params.indexOf(label + ".b"), b = num(f.params[bi]);
+          var b = num(f.params[n.biasIndex]);
           n.bias.setAttribute("fill", isFinite(b) ? "rgb(" + mix(b >= 0 ? 1 : -1).join(",") + ")" : "#999");
           n.bias.setAttribute("r", isFinite(b) ? (1.5 + 3 * Math.min(1, Math.abs(b) / (top || 1))).toFixed(2) : 2);
-          n.bias.firstChild.textContent = label + ".b = " + fmt(b, P);
+          n.bias.firstChild.textContent = data.params[n.biasIndex] + " = " + fmt(b, P);
         }
       });
       if (dom.heatSnap !== state.snap) { drawHeat(f); dom.heatSnap = state.snap; }
@@ -380,15 +383,20 @@
       });
       if (dom.regions && f.regions) {
         var R = data.region_grid, cls = bytes(f.regions), rc = dom.regions.getContext("2d");
-        var W = dom.regions.width, cell = W / R;
-        rc.clearRect(0, 0, W, W);
-        for (var r = 0; r < R; r++) for (var cc = 0; cc < R; cc++) {
-          var k = cls[r * R + cc];
-          rc.fillStyle = k === 255 ? "#bbbbbb" : CLASSES[k % CLASSES.length];
-          rc.globalAlpha = 0.3;
-          rc.fillRect(cc * cell, r * cell, cell + 0.5, cell + 0.5);
+        var W = dom.regions.width, small = document.createElement("canvas");
+        small.width = small.height = R;
+        var sctx = small.getContext("2d"), cells = sctx.createImageData(R, R);
+        for (var r = 0; r < R * R; r++) {
+          var hex = cls[r] === 255 ? "#bbbbbb" : CLASSES[cls[r] % CLASSES.length];
+          for (var ch = 0; ch < 3; ch++) {  // the class colour at 30% over white
+            var v = parseInt(hex.substr(1 + 2 * ch, 2), 16);
+            cells.data[4 * r + ch] = Math.round(255 + 0.3 * (v - 255));
+          }
+          cells.data[4 * r + 3] = 255;
         }
-        rc.globalAlpha = 1;
+        sctx.putImageData(cells, 0, 0);
+        rc.imageSmoothingEnabled = false;
+        rc.drawImage(small, 0, 0, W, W);
         var b = data.box;
         var dot = function (q, y, hollow, chosen) {
           var px = (q[0] - b[0]) / (b[1] - b[0]) * W, py = (b[3] - q[1]) / (b[3] - b[2]) * W;
@@ -414,7 +422,8 @@
       if (!svg) return;
       svg.textContent = "";
       var loss = data.curves.loss.map(num), acc = data.curves.accuracy.map(num), E = loss.length;
-      var pos = loss.filter(function (v) { return isFinite(v) && v > 0; });
+      var tests = data.snapshots.map(function (s) { return num(s.test_loss); });
+      var pos = loss.concat(tests).filter(function (v) { return isFinite(v) && v > 0; });
       var lo = Math.log(Math.min.apply(null, pos)), hi = Math.log(Math.max.apply(null, pos));
       if (!(hi > lo)) { hi = lo + 1; }
       var X = function (e) { return 8 + (e - 1) / Math.max(E - 1, 1) * 224; };
@@ -524,10 +533,20 @@
         lines.push("\u2202L/\u2202W(" + name + ") = \u03B4(" + name + ") h(" + below + ")\u1D40: " +
           "each line's \u2202L/\u2202w = \u03B4 \u00B7 h of the neuron it comes from; " +
           "\u2202L/\u2202b(" + name + ") = \u03B4(" + name + ")");
-        var first = data.columns[layer + 1].neurons[0];
-        var gi = data.params.indexOf(first + ".w0");
-        lines.push("e.g. \u2202L/\u2202" + first + ".w0 = " + fmt(sp.delta[k][0], P) + " \u00B7 " +
-          fmt(sp.out[layer][0], P) + " = " + fmt(sp.grad[gi], P));
+        // the example: this layer's weight with the largest |∂L/∂w|
+        var col = data.columns[layer + 1], nin = data.columns[layer].neurons.length;
+        var best = {g: -1, i: 0, j: 0};
+        col.w0.forEach(function (w0, i) {
+          for (var j = 0; j < nin; j++) {
+            var g = Math.abs(num(sp.grad[w0 + j]));
+            if (g > best.g) best = {g: g, i: i, j: j};
+          }
+        });
+        var gi = col.w0[best.i] + best.j;
+        lines.push("e.g. \u2202L/\u2202" + data.params[gi] + " = \u03B4(" + col.neurons[best.i] +
+          ") \u00B7 h(" + data.columns[layer].neurons[best.j] + ") = " +
+          fmt(sp.delta[k][best.i], P) + " \u00B7 " + fmt(sp.out[layer][best.j], P) + " = " +
+          fmt(sp.grad[gi], P));
       }
       lines.forEach(function (text) { box.appendChild(el("div", "agl-eq", text)); });
       if (sp && phase !== "idle") {

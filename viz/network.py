@@ -69,7 +69,8 @@ live host sends ``{**builder.build([(epoch, params)], history), ...}`` or patche
 ``data["snapshots"]``. Keys a host may rely on (version 1):
 
 - ``version`` (1), ``title``, ``precision``, ``loss_name``;
-- ``columns``: ``[{name, kind ("input"/"hidden"/"output"), activation, neurons: [labels]}]``;
+- ``columns``: ``[{name, kind ("input"/"hidden"/"output"), activation, neurons: [labels],
+  w0: [index in params of each neuron's first weight; w_j at w0 + j, the bias after]}]``;
 - ``params``: parameter labels in ``model.parameters()`` order; ``image``: ``[8, 8]`` or None;
 - ``layout``: ``{width, height, neurons: {label: [x, y, size]}}``;
 - ``sample``: ``{index, x, y, why}``; ``points``: ``{x, y, test_x?, test_y?}``;
@@ -230,14 +231,13 @@ def static_svg(data: dict[str, Any]) -> str:
         f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {lay["width"]} {lay["height"]:.1f}" '
         f'role="img" aria-label="the network at the last snapshot">'
     ]
-    index = {label: i for i, label in enumerate(data["params"])}
     columns = data["columns"]
     for prev, column in zip(columns, columns[1:]):
-        for label in column["neurons"]:
+        for label, w0 in zip(column["neurons"], column["w0"]):
             x2, y2, s2 = where[label]
             for j, source in enumerate(prev["neurons"]):
                 x1, y1, s1 = where[source]
-                w = params[index[f"{label}.w{j}"]]
+                w = params[w0 + j]
                 color = POSITIVE if w >= 0 else NEGATIVE
                 width = 0.3 + 3.5 * abs(w) / top if math.isfinite(w) else 1.0
                 parts.append(

@@ -182,16 +182,20 @@ class NetworkData:
                 "neurons": [f"in.{j}" for j in range(self.nin)],
             }
         ]
-        last = len(self.layers) - 1
+        last, start = len(self.layers) - 1, 0
         for i, layer in enumerate(self.layers):
+            nin = len(layer.neurons[0].w)
             columns.append(
                 {
                     "name": layer.name,
                     "kind": "output" if i == last else "hidden",
                     "activation": layer.activation,
                     "neurons": [n.name for n in layer.neurons],
+                    # where each neuron's w0 is in params; its w_j at +j, its bias at +nin
+                    "w0": [start + k * (nin + 1) for k in range(len(layer.neurons))],
                 }
             )
+            start += len(layer.neurons) * (nin + 1)
         side = math.isqrt(self.nin)
         image = [side, side] if self.nin > 16 and side * side == self.nin else None
         return {
@@ -469,11 +473,11 @@ class NetworkData:
             x = self.X[self.sample]
             data["sample"] = {"index": self.sample, "x": _floats(x), "y": int(self.y[self.sample])}
             data["sample"]["why"] = why
+        if self.plane:  # the points drawn on the regions (and clicked to choose a sample)
             data["points"] = {"x": self.X.tolist(), "y": self.y.tolist()}
             if self.X_test is not None:
                 data["points"]["test_x"] = self.X_test.tolist()
                 data["points"]["test_y"] = self.y_test.tolist()
-        if self.plane:
             data["box"] = self.box
             data["grid"], data["region_grid"] = self.grid, self.region_grid
         data["health_thresholds"] = [list(t) for t in HEALTH_THRESHOLDS]
@@ -552,7 +556,7 @@ def layout(columns: list[dict[str, Any]], image: list[int] | None, *, heatmaps: 
     n = len(columns)
     pixel = 12.0
     left = image[1] * pixel / 2 + 10.0 if image else 40.0
-    step = (WIDTH - left - 40.0) / max(n - 1, 1)
+    step = (WIDTH - left - 60.0) / max(n - 1, 1)  # room on the right for the values
     neurons: dict[str, list[float]] = {}
     for c, column in enumerate(columns):
         x = left + c * step
@@ -574,6 +578,12 @@ def layout(columns: list[dict[str, Any]], image: list[int] | None, *, heatmaps: 
     return {"width": WIDTH, "height": height, "neurons": neurons}
 
 
+# A neuron with more inputs than this is drawn with its SHOWN_TERMS largest terms w·a only
+# (the rest summed into one leaf): the digits' 64-input neuron would be 14,000 pt wide.
+FOLD_ABOVE = 16
+SHOWN_TERMS = 8
+
+
 def neuron_graph(builder: NetworkData, label: str, params: Sequence[float], index: int) -> Value:
     """Neuron ``label``'s own graph on training point ``index`` at ``params``, after backward.
 
@@ -583,12 +593,15 @@ def neuron_graph(builder: NetworkData, label: str, params: Sequence[float], inde
     root is ``h · c`` with the constant ``c = ∂L/∂h`` from the whole network's
     backward pass, so ``backward`` from the root gives each weight exactly its
     ∂L/∂w = c · g'(z) · a_j, the same floats as the full pass.
-    """
-    import nn
 
+    A neuron of more than FOLD_ABOVE inputs keeps its SHOWN_TERMS largest
+    terms |w_j a_j| as the chain ``b + w·a + …``; the other terms are one leaf,
+    labelled with how many it holds and holding their sum. Its weights' gradients
+    are the same (∂z/∂w_j = a_j whatever else z adds); z, summed in another order,
+    may differ from the network's in the last bit.
+    """
     layer_index, neuron_index = _position(builder, label)
-    layer = builder.layers[layer_index]
-    trained = layer.neurons[neuron_index]
+    trained = builder.layers[layer_index].neurons[neuron_index]
     passed = builder.sample_pass(params, index)
     inputs = passed["out"][layer_index]
     names = (
@@ -596,13 +609,21 @@ def neuron_graph(builder: NetworkData, label: str, params: Sequence[float], inde
         if layer_index == 0
         else [n.name for n in builder.layers[layer_index - 1].neurons]
     )
-    neuron = nn.Neuron(len(trained.w), trained.activation, name=trained.name)
-    weights = builder.arrays(params)[layer_index]
-    for j, w in enumerate(neuron.w):
-        w.data = float(weights[0][neuron_index, j])
-    neuron.b.data = float(weights[1][neuron_index])
-    x = [Value(a, label=name) for a, name in zip(inputs, names)]
-    h = neuron(x)
+    W, B, _ = builder.arrays(params)[layer_index]
+    w = [float(v) for v in W[neuron_index]]
+    terms = list(range(len(w)))
+    if len(w) > FOLD_ABOVE:
+        terms = sorted(terms, key=lambda j: -abs(w[j] * inputs[j]))[:SHOWN_TERMS]
+        terms.sort()
+    z = Value(float(B[neuron_index]), label=trained.b.label)
+    for j in terms:
+        z = z + Value(w[j], label=trained.w[j].label) * Value(inputs[j], label=names[j])
+    others = [j for j in range(len(w)) if j not in set(terms)]
+    if others:
+        rest = math.fsum(w[j] * inputs[j] for j in others)
+        z = z + Value(rest, label=f"Σ w·a of the other {len(others)} inputs")
+    activation = trained.activation
+    h = z if activation == "linear" else getattr(z, activation)()
     h.label = trained.name
     upstream = passed["dh"][layer_index][neuron_index]
     root = h * upstream

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import functools
+import math
 import shutil
 import sys
 import tempfile
@@ -47,7 +48,17 @@ DEMO = {
 }
 
 # The files that demo and train write into --out.
-OUTPUTS = ("decision_boundary.png", "loss.png", "neuron_graph.svg", "backprop.html", "model.json")
+OUTPUTS = (
+    "decision_boundary.png",
+    "loss.png",
+    "network.html",
+    "neuron_graph.svg",
+    "backprop.html",
+    "model.json",
+)
+# network.html's film keeps about this many floats of parameters (a snapshot every k-th epoch:
+# the demo: 371 parameters, 150 epochs, a snapshot every 3rd epoch, a page of about 2.5 MB).
+FILM_FLOATS = 20_000
 
 # Beyond each option's own limit (common.MAX_*), a run's cost: points × parameters × epochs
 # (each point visits each weight once forward and once backward per epoch; the demo's
@@ -210,6 +221,7 @@ def _train_and_write(settings: dict[str, Any], out: Path, *, progress: bool) -> 
         progress=progress,
         seed=settings["seed"],
         compile=compiled,
+        record=film_every(settings["epochs"], len(model.parameters())),
     )
     seconds = time.perf_counter() - start
     loss, accuracy = nn.train.evaluate(model, X, y, compile=compiled)
@@ -218,7 +230,7 @@ def _train_and_write(settings: dict[str, Any], out: Path, *, progress: bool) -> 
     if X_test is not None:
         _, accuracy = nn.train.evaluate(model, X_test, y_test, compile=compiled)
         print(f"held-out accuracy: {accuracy:.3f}")
-    _write_outputs(model, X, y, history, (loss, accuracy), out)
+    _write_outputs(model, X, y, history, (loss, accuracy), out, held_out_data=(X_test, y_test))
     return accuracy
 
 
@@ -241,13 +253,22 @@ def describe_losses(history: Any, final: tuple[float, float], points: int) -> st
 
 
 def _write_outputs(
-    model: Any, X: Any, y: Any, history: Any, final: tuple[float, float], out: Path
+    model: Any,
+    X: Any,
+    y: Any,
+    history: Any,
+    final: tuple[float, float],
+    out: Path,
+    *,
+    held_out_data: tuple[Any, Any] = (None, None),
 ) -> None:
-    """The decision boundary, the loss curve, a neuron's graph and the model, into ``out``.
+    """The decision boundary, the loss curve, the network view, a neuron's graph and player,
+    and the model, into ``out``.
 
     ``final`` is the trained model's (loss, accuracy) on all of X, which the loss
-    curve shows beside the last epoch's. The neuron's graph is the model's first
-    hidden neuron on one training point (:func:`trained_neuron`); its line says which.
+    curve shows beside the last epoch's. network.html, neuron_graph.svg and
+    backprop.html are :func:`network_outputs`'s (held-out rows: ``held_out_data``);
+    their lines say which training point and neuron they show.
 
     All or none: every file is first drawn into a hidden staging folder inside
     ``out``; only when all of them are complete are they moved into place, each
@@ -260,15 +281,13 @@ def _write_outputs(
 
     from ..files import atomic_write
 
-    neuron, about_neuron = trained_neuron(model, X)
     writers = {
         "decision_boundary.png": lambda path: plot_decision_boundary(model, X, y, path),
         "loss.png": lambda path: plot_loss(history, path, final=final),
-        "neuron_graph.svg": lambda path: viz.save(neuron, path),
-        "backprop.html": lambda path: save_backprop(model, X, y, path),
         "model.json": lambda path: nn.save(model, path),
     }
-    notes = {"neuron_graph.svg": f": {about_neuron}"}
+    network_writers, notes = network_outputs(model, X, y, history, *held_out_data)
+    writers.update(network_writers)
     staging = Path(tempfile.mkdtemp(prefix=".autograd-lite-", dir=out))
     try:
         written = []
@@ -301,39 +320,52 @@ def _write_outputs(
         shutil.rmtree(staging, ignore_errors=True)
 
 
-def trained_neuron(model: Any, X: Any) -> tuple[Any, str]:
-    """The first hidden neuron of a trained ``nn.MLP`` on one training point, after backward.
+def film_every(epochs: int, parameters: int) -> int:
+    """``fit``'s ``record=``: every k-th epoch, so the film keeps about FILM_FLOATS floats."""
+    return max(1, math.ceil((epochs + 1) * parameters / FILM_FLOATS))
 
-    The neuron ``a = g(w·x + b)`` is rebuilt from the trained weights (copies,
-    labelled as in the model, so the model itself is untouched) and applied to
-    the inputs ``x0``, ``x1`` of point i of X: the first point on which it is
-    active (w·x + b > 0, so a ReLU passes a gradient back), or point 0 if there
-    is none. Returns the output Value, whose grads are ∂a/∂(each input and
-    parameter), and a sentence saying which neuron and which point it is.
+
+def network_outputs(
+    model: Any, X: Any, y: Any, history: Any, X_test: Any = None, y_test: Any = None
+) -> tuple[dict[str, Callable[[Path], Any]], dict[str, str]]:
+    """The writers of network.html, neuron_graph.svg and backprop.html, and their notes.
+
+    One network view (:func:`viz.network`) of the trained model with its recorded
+    film, on the training point with the largest loss after training; the
+    neuron drawn in neuron_graph.svg and played in backprop.html is the first
+    hidden layer's neuron with the largest |∂L/∂z| on that point, its own graph
+    (:func:`viz.network_data.neuron_graph`: backward gives each weight its ∂L/∂w).
     """
-    import nn
+    import viz
+    from viz.network_data import neuron_graph
 
-    from ..value import Value
+    from ..explanation import number
 
-    trained = model.layers[0].neurons[0]
-    neuron = nn.Neuron(trained.nin, trained.activation, name=trained.name)
-    for copy, weight in zip(neuron.parameters(), trained.parameters()):
-        copy.data = weight.data
-    w, b = [v.data for v in trained.w], trained.b.data
-    active = (i for i, x in enumerate(X) if b + sum(wj * float(xj) for wj, xj in zip(w, x)) > 0)
-    index = next(active, None)
-    why = " (the first where w·x + b > 0)" if index is not None else ""
-    index = index or 0
-    x = [Value(float(v), label=f"x{j}") for j, v in enumerate(X[index])]
-    out = neuron(x)
-    out.label = f"{trained.name} ({trained.activation})"
-    out.backward()
-    shown = [f"{v.data:.3f}" for v in x[:4]]
-    point = ", ".join(shown if len(x) <= 4 else [*shown, f"… {len(x)} inputs in all"])
-    return out, (
-        f"the trained model's first hidden neuron {trained.name} ({trained.activation}) "
-        f"on training point {index}{why}, x = ({point})"
+    view = viz.network(model, X, y, history=history, X_test=X_test, y_test=y_test)
+    data = view.data
+    index, last = data["sample"]["index"], data["snapshots"][-1]
+    deltas = [abs(d) for d in last["sample"]["delta"][0]]
+    k = max(range(len(deltas)), key=lambda j: (deltas[j] == deltas[j], deltas[j]))
+    label = data["columns"][1]["neurons"][k]
+    root = neuron_graph(view.builder, label, last["params"], index)
+    point = (
+        f"training point {index} (class {data['sample']['y']}), the largest loss after "
+        f"training: L = {number(last['sample']['loss'], 4)}"
     )
+    activation = data["columns"][1]["activation"]
+    neuron = f"neuron {label} ({activation}, the first hidden layer's largest |∂L/∂z|)"
+    writers = {
+        "network.html": view.save,
+        "neuron_graph.svg": lambda path: viz.save(root, path),
+        "backprop.html": lambda path: viz.save(root, path),  # the player, from the suffix
+    }
+    notes = {
+        "network.html": f": the network and its training film ({len(data['snapshots'])} "
+        f"snapshots); backprop layer by layer on {point}",
+        "neuron_graph.svg": f": {neuron} on {point}",
+        "backprop.html": f": {neuron} step by step on {point}",
+    }
+    return writers, notes
 
 
 def neuron_example() -> Any:
@@ -357,24 +389,6 @@ def neuron_example() -> Any:
     o.label = "o"
     o.backward()
     return o
-
-
-def save_backprop(model: Any, X: Any, y: Any, path: Path) -> None:
-    """Write the player (``viz.player``) of the first sample's loss through ``model`` to ``path``.
-
-    One box per neuron, top to bottom, when the graph is too big to read in full.
-    """
-    import nn
-    import viz
-
-    from ..value import Value, topological_order
-
-    loss = nn.softmax_cross_entropy(
-        model([Value(float(v), label=f"x{i}") for i, v in enumerate(X[0])]), int(y[0])
-    )
-    loss.label = "L"
-    big = len(topological_order(loss)) > viz.DEFAULT_MAX_NODES
-    viz.save(loss, path, collapse=big, rankdir="TB" if big else "LR")
 
 
 def register(sub: Subparsers) -> None:

@@ -451,17 +451,13 @@ class Playground:
     def _make_base(
         self, builder: Any, epoch: int, params: list[float], history: Any
     ) -> dict[str, Any]:
-        base = builder.build([(epoch, params)], history, title="playground")
-        for key in ("snapshots", "curves"):
-            base.pop(key, None)
-        if "sample" in base:
-            chosen = self._clicked
-            base["sample"]["why"] = (
-                "chosen by a click"
-                if chosen
-                else f"the largest loss at epoch {epoch}; click a point to follow another"
-            )
-        return base
+        from viz.live import view_base
+
+        if self._clicked:
+            why = "chosen by a click"
+        else:
+            why = f"the largest loss at epoch {epoch}; click a point to follow another"
+        return view_base(builder, epoch, params, history, why=why, title="playground")
 
     def neuron(self, label: Any) -> dict[str, Any]:
         """Neuron ``label``'s own graph on the followed training point at the epoch shown,

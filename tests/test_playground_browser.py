@@ -44,7 +44,10 @@ class Page:
         deadline = time.monotonic() + timeout
         while not done():
             if time.monotonic() > deadline:
-                raise AssertionError(f"{what}: not within {timeout} s; error: {self.error()!r}")
+                readout = self.driver.find_element("css selector", "[data-role=readout]").text
+                raise AssertionError(
+                    f"{what}: not within {timeout} s; error: {self.error()!r}; status: {readout}"
+                )
             time.sleep(0.05)
 
     def set(self, name: str, value: str) -> None:
@@ -55,8 +58,9 @@ class Page:
         field = self.driver.find_element("css selector", f'[name="{name}"]')
         if field.tag_name == "select":
             Select(field).select_by_value(value)
-        else:
-            field.clear()
+        else:  # focused, the field is the person's: frames do not overwrite it
+            field.click()
+            field.send_keys(Keys.CONTROL, "a")
             field.send_keys(value, Keys.TAB)
 
     def click(self, action: str) -> None:

@@ -39,6 +39,7 @@ def cmd_playground(args: argparse.Namespace) -> int:
         raise CommandError(
             f"the playground needs Starlette and uvicorn ({e.name} is missing): {INSTALL}"
         ) from None
+    one_blas_thread()
     from viz.playground.app import create_app, new_token
     from viz.playground.state import Playground
 
@@ -72,6 +73,23 @@ def cmd_playground(args: argparse.Namespace) -> int:
         listener.close()
     print("playground: stopped", file=sys.stderr)
     return 0
+
+
+# BLAS libraries read these when NumPy loads them.
+BLAS_THREADS = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
+
+
+def one_blas_thread() -> None:
+    """One BLAS thread, unless the environment says otherwise (before NumPy is imported).
+
+    The frames' products are small (a 48×48 grid through a 2-16-16-3): more threads
+    do not make them faster, and OpenBLAS's idle threads spin, taking the CPU from
+    training (measured: 280 epochs per CPU-second without a page, 105 with one and
+    OpenBLAS's threads, 245 with one thread; benchmarks/bench_playground.py).
+    """
+    if "numpy" not in sys.modules:
+        for name in BLAS_THREADS:
+            os.environ.setdefault(name, "1")
 
 
 def bind(host: str, port: int) -> socket.socket:

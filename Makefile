@@ -87,6 +87,7 @@ bench: $(VENV)/.installed-dev torch-oracle
 	$(PY) benchmarks/bench_import.py
 	$(PY) benchmarks/bench_compile.py
 	$(PY) benchmarks/bench_player.py
+	$(PY) benchmarks/bench_network.py
 
 # Regenerate the pictures the README shows.
 docs: $(VENV)/.installed dot

@@ -68,6 +68,9 @@ class History:
 
     Loss and accuracy are averaged over the epoch's batches, measured on the
     forward pass of each batch (before its update), as Keras reports them.
+    ``snapshots`` (with ``fit(..., record=...)``) holds ``(epoch, params)``: the
+    parameters' floats in ``model.parameters()`` order after that epoch (0: before
+    training).
     """
 
     loss: list[float] = field(default_factory=list)

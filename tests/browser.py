@@ -7,6 +7,7 @@ browser or its driver is truly absent.
 
 from __future__ import annotations
 
+import json
 import shutil
 import tempfile
 from collections.abc import Iterator
@@ -63,3 +64,19 @@ def chromium() -> Iterator:
             yield driver
         finally:
             driver.quit()
+
+
+def page_requests(driver, path: Path) -> list[str]:
+    """The URLs the page at ``path`` requested since the performance log was last read
+    (Chromium's own pages log there too: only our page's count; data: URLs are in-page)."""
+    urls = []
+    for entry in driver.get_log("performance"):
+        message = json.loads(entry["message"])["message"]
+        params = message.get("params", {})
+        if (
+            message["method"] == "Network.requestWillBeSent"
+            and params.get("documentURL") == path.as_uri()
+            and not params["request"]["url"].startswith("data:")
+        ):
+            urls.append(params["request"]["url"])
+    return urls

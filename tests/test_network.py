@@ -18,7 +18,7 @@ import math
 
 import numpy as np
 import pytest
-from browser import chromium
+from browser import chromium, page_requests
 from network_runs import engine_pass, small_run
 
 import nn
@@ -90,20 +90,6 @@ def slide(driver, snapshot: int) -> None:
         "s.dispatchEvent(new Event('input'));",
         snapshot,
     )
-
-
-def requests(driver, path) -> list[str]:
-    urls = []
-    for entry in driver.get_log("performance"):
-        message = json.loads(entry["message"])["message"]
-        params = message.get("params", {})
-        if (
-            message["method"] == "Network.requestWillBeSent"
-            and params.get("documentURL") == path.as_uri()
-            and not params["request"]["url"].startswith("data:")  # in-page images
-        ):
-            urls.append(params["request"]["url"])
-    return urls
 
 
 def test_counts_of_neurons_lines_and_layers(opened):
@@ -210,7 +196,7 @@ def test_no_console_error_and_no_network_request(opened):
     key(driver, "END")
     errors = [e for e in driver.get_log("browser") if e["level"] in ("SEVERE", "WARNING")]
     assert errors == []
-    assert requests(driver, path) == [path.as_uri()]
+    assert page_requests(driver, path) == [path.as_uri()]
 
 
 def test_a_host_mounts_the_view_with_hooks_and_updates_it(opened):

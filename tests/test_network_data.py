@@ -18,7 +18,7 @@ from network_runs import engine_pass, small_run
 
 import nn
 import viz
-from autograd_lite import Value, no_grad
+from autograd_lite import Value, no_grad, topological_order
 from viz.network_data import (
     HEALTH_THRESHOLDS,
     NetworkData,
@@ -27,6 +27,11 @@ from viz.network_data import (
     grid_points,
     neuron_graph,
 )
+
+
+def labelled_leaves(root: Value) -> dict[str, Value]:
+    """The labelled leaves of ``root``'s graph, by label."""
+    return {v.label: v for v in topological_order(root) if not v.parents and v.label}
 
 
 @pytest.fixture(scope="module")
@@ -233,13 +238,7 @@ def test_a_neurons_own_graph_gives_the_networks_gradients(run, view):
     want = engine_pass(model, params, X[i], y[i])
     for label in ("L0.N1", "L1.N2", "L2.N0"):
         root = neuron_graph(view.builder, label, params, i)
-        leaves = {}
-        stack = [root]
-        while stack:
-            v = stack.pop()
-            if not v.parents and v.label:
-                leaves[v.label] = v
-            stack.extend(v.parents)
+        leaves = labelled_leaves(root)
         layer = model.layers[int(label[1])]
         neuron = layer.neurons[int(label.split("N")[1])]
         for p in (*neuron.w, neuron.b):
@@ -305,10 +304,84 @@ def test_the_page_is_one_file_with_a_static_picture_and_saves_through_viz_save(v
     assert page.startswith("<!DOCTYPE html>") and "http://" not in page.replace(
         "http://www.w3.org", ""
     )
-    assert '<div class="agl-static"><svg' in page
+    static = page.split('<div class="agl-static">')[1].split("</div>")[0]
+    assert static.startswith("<p>a network learns: the weights after epoch 20") and "<svg" in static
     assert page.count("<line ") == 2 * 4 + 4 * 4 + 4 * 3  # the static picture's weights
     path = viz.save(view, tmp_path / "n.html")
     assert path.read_text(encoding="utf-8") == page
     with pytest.raises(ValueError, match="save it to a .html file"):
         viz.save(view, tmp_path / "n.svg")
     assert view._repr_html_() in page
+
+
+def test_a_wide_neuron_is_drawn_with_its_largest_terms_and_the_same_gradients():
+    rng = np.random.default_rng(0)
+    X, y = rng.random((12, 64)), rng.integers(0, 10, 12)
+    model = nn.MLP(64, [5, 10], seed=0)
+    builder = NetworkData(model, X, y)
+    params = [p.data for p in model.parameters()]
+    want = engine_pass(model, params, X[3], y[3])
+    root = neuron_graph(builder, "L0.N2", params, 3)
+    leaves = labelled_leaves(root)
+    weights = [k for k in leaves if k.startswith("L0.N2.w")]
+    assert len(weights) == 8 and "L0.N2.b" in leaves
+    assert "Σ w·a of the other 56 inputs" in leaves
+    neuron = model.layers[0].neurons[2]
+    terms = sorted(range(64), key=lambda j: -abs(neuron.w[j].data * X[3][j]))[:8]
+    assert sorted(weights) == sorted(f"L0.N2.w{j}" for j in terms)
+    for label in weights + ["L0.N2.b"]:
+        assert leaves[label].grad == pytest.approx(want["grad"][label], rel=1e-12, abs=1e-300)
+    width = float(viz.to_svg(root).split('width="')[1].split("pt")[0])
+    assert width < 3000  # the whole 64-input chain is some 14,000 pt wide
+
+
+DOC = __import__("pathlib").Path(__file__).resolve().parents[1] / "docs" / "network_view.md"
+
+
+@pytest.mark.parametrize("index", [0, 1])
+def test_the_docs_examples_run_each_in_a_fresh_interpreter(index, tmp_path):
+    import re
+    import subprocess
+    import sys
+
+    blocks = re.findall(r"```python\n(.*?)```", DOC.read_text(encoding="utf-8"), flags=re.S)
+    assert len(blocks) == 2
+    done = subprocess.run(
+        [sys.executable, "-c", blocks[index]], cwd=tmp_path, capture_output=True, text=True
+    )
+    assert done.returncode == 0, done.stderr
+    if index == 0:
+        assert (tmp_path / "network.html").stat().st_size > 0
+        assert re.fullmatch(r"21 snapshots, backprop on training point \d+\n", done.stdout)
+    else:
+        assert done.stdout == "every ∂L/∂w on the page is the engine's p.grad\n"
+
+
+def test_a_one_output_tanh_network_uses_the_logistic_loss_of_its_logit():
+    X, y = nn.data.make_moons(30, seed=0)
+    model = nn.MLP(2, [3, 1], "tanh", seed=0)
+    loss = "binary_cross_entropy_with_logits"
+    history = nn.train.fit(model, X, y, epochs=2, progress=False, record=True, loss=loss)
+    data = viz.network(model, X, y, history=history, players="none").data
+    assert data["loss_name"] == loss
+    i, shown = data["sample"]["index"], data["snapshots"][-1]["sample"]
+    model.zero_grad()
+    want = nn.binary_cross_entropy_with_logits(model(list(X[i])), int(y[i]))
+    want.backward()
+    assert shown["loss"] == want.data
+    assert shown["grad"] == [p.grad for p in model.parameters()]
+    assert shown["gprime"][0] == pytest.approx([1 - h * h for h in shown["out"][1]], rel=1e-12)
+    assert data["snapshots"][-1]["health"]["L0"]["saturated"] is not None
+
+
+def test_set_sample_shows_another_point_from_the_next_build(run):
+    model, X, y, *_, history = run
+    builder = NetworkData(model, X, y)
+    worst = builder.build(history=history)["sample"]["index"]
+    builder.set_sample(-1)
+    data = builder.build([history.snapshots[-1]], history)
+    assert data["sample"]["index"] == len(X) - 1 != worst and "sample=" in data["sample"]["why"]
+    want = engine_pass(model, history.snapshots[-1][1], X[-1], y[-1])
+    assert data["snapshots"][0]["sample"]["loss"] == want["loss"]
+    with pytest.raises(ValueError, match="sample=80 is out of range for 80 training points"):
+        builder.set_sample(80)

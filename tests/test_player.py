@@ -15,7 +15,7 @@ import json
 import shutil
 
 import pytest
-from browser import chromium
+from browser import chromium, page_requests
 from viz_graphs import mlp_graph
 
 import nn
@@ -116,16 +116,7 @@ def test_no_console_error_and_no_network_request(opened):
     key(driver, "END")
     errors = [e for e in driver.get_log("browser") if e["level"] in ("SEVERE", "WARNING")]
     assert errors == []
-    urls = []
-    for entry in driver.get_log("performance"):
-        message = json.loads(entry["message"])["message"]
-        params = message.get("params", {})
-        # Chromium's own pages (chrome://...) log here too: keep what our page asked for.
-        if (
-            message["method"] == "Network.requestWillBeSent"
-            and params.get("documentURL") == path.as_uri()
-        ):
-            urls.append(params["request"]["url"])
+    urls = page_requests(driver, path)
     assert urls == [path.as_uri()], urls
 
 

@@ -16,14 +16,22 @@ one, whatever a string holds:
 
 ``JSON.parse`` of the element's text gives back exactly the data (with those
 three strings where the floats were).
+
+:class:`Page` is what the player and the network view share: shown inline by
+Jupyter, a standalone document with ``html()``, written atomically with ``save()``.
 """
 
 from __future__ import annotations
 
+import html
 import json
 import math
+import os
 import re
+from pathlib import Path
 from typing import Any
+
+from autograd_lite.files import atomic_write
 
 _UNSAFE = re.compile("[<>&\u2028\u2029\ud800-\udfff]")
 
@@ -56,3 +64,34 @@ def script_json(data: Any) -> str:
     except ValueError:  # a NaN or an infinity somewhere: name it, then write again
         text = json.dumps(_finite(data), ensure_ascii=False, separators=(",", ":"))
     return _UNSAFE.sub(_escape, text)
+
+
+class Page:
+    """A page of its own: subclasses give ``title`` and ``_fragment()``, one HTML element
+    holding its style, data and scripts."""
+
+    title: str
+
+    def _fragment(self) -> str:
+        raise NotImplementedError
+
+    def _repr_html_(self) -> str:
+        """Shown inline by Jupyter (the scripts run in a trusted notebook)."""
+        return self._fragment()
+
+    def html(self) -> str:
+        """A complete standalone HTML document (no network request of any kind)."""
+        title = html.escape(self.title)
+        return (
+            "<!DOCTYPE html>\n"
+            '<html lang="en"><head><meta charset="utf-8">'
+            '<meta name="viewport" content="width=device-width, initial-scale=1">'
+            '<meta http-equiv="Content-Security-Policy" content="default-src \'none\'; '
+            "style-src 'unsafe-inline'; script-src 'unsafe-inline'; img-src data:\">"
+            f"<title>{title}</title></head>\n<body>{self._fragment()}</body></html>\n"
+        )
+
+    def save(self, path: str | os.PathLike[str]) -> Path:
+        """Write :meth:`html` to ``path`` atomically; returns the path."""
+        atomic_write(path, self.html().encode("utf-8"))
+        return Path(path)

@@ -195,12 +195,17 @@
         var title = svgEl("text", {x: x, y: 14, "class": "agl-col-title"}, svg);
         title.textContent = column.name + (column.activation ? " (" + column.activation + ")" : "");
         if (c === 0) return;
-        var prev = data.columns[c - 1];
+        var prev = data.columns[c - 1], imageRight = -Infinity;
+        if (c === 1 && data.image) prev.neurons.forEach(function (source) {
+          imageRight = Math.max(imageRight, lay.neurons[source][0] + lay.neurons[source][2] / 2);
+        });
         column.neurons.forEach(function (label, k) {
           var to = lay.neurons[label];
           prev.neurons.forEach(function (source, j) {
             var from = lay.neurons[source], index = column.w0[k] + j;
-            var line = svgEl("line", {x1: from[0] + from[2] / 2, y1: from[1],
+            // from the image's right edge (pixel j's row), else from the neuron's right side
+            var x1 = c === 1 && data.image ? imageRight : from[0] + from[2] / 2;
+            var line = svgEl("line", {x1: x1, y1: from[1],
               x2: to[0] - to[2] / 2, y2: to[1], "data-param": data.params[index]}, lines);
             dom.lines.push({el: line, index: index, layer: c - 1, to: label, from: source});
           });
@@ -277,6 +282,8 @@
       side.appendChild(el("div", "agl-caption", "gradient health, per layer"));
       side.appendChild(health);
       dom.health = health;
+      dom.scale = el("div", "agl-legend agl-scale");
+      side.appendChild(dom.scale);
       var legend = el("div", "agl-legend");
       legend.textContent = "Lines: blue w > 0, orange w < 0, width \u221D |w| (thickest = " +
         "largest |w| of this snapshot); in the backward pass, colour and width show \u2202L/\u2202w " +
@@ -336,7 +343,10 @@
         var delta = sp && c > 0 && reachedBack > 0 && c - 1 >= L - reachedBack ? sp.delta[c - 1][k] : null;
         n.g.setAttribute("data-out", out === null ? "" : pyRepr(out));
         n.g.setAttribute("data-delta", delta === null ? "" : pyRepr(delta));
-        n.text.textContent = delta !== null ? "\u03B4 " + fmt(delta, 3) : out !== null ? fmt(out, 3) : "";
+        n.text.textContent = data.image && c === 0 ? "" :  // the image shows the inputs
+          delta !== null ? "\u03B4 " + fmt(delta, 3) : out !== null ? fmt(out, 3) : "";
+        n.tip.textContent = label + (out === null ? "" : ": " + fmt(out, P)) +
+          (delta === null ? "" : ", \u03B4 = " + fmt(delta, P));
         n.g.classList.toggle("agl-current", phase === "forward" && c === s - 1 ||
           phase === "backward" && c - 1 === L - reachedBack);
         n.g.classList.toggle("agl-selected", label === state.selected);
@@ -344,7 +354,7 @@
           var x = num(data.sample.x[k]);
           var lo = Math.min.apply(null, data.sample.x.map(num)), hi = Math.max.apply(null, data.sample.x.map(num));
           var t = hi > lo ? (x - lo) / (hi - lo) : 0, grey = Math.round(255 * (1 - t));
-          n.box.setAttribute("fill", "rgb(" + grey + "," + grey + "," + grey + ")");
+          n.box.style.fill = "rgb(" + grey + "," + grey + "," + grey + ")";
         }
         if (n.bias) {
           var b = num(f.params[n.biasIndex]);
@@ -353,6 +363,13 @@
           n.bias.firstChild.textContent = data.params[n.biasIndex] + " = " + fmt(b, P);
         }
       });
+      dom.scale.textContent = "Scale: the thickest line is |w| = " + fmt(top, 3) +
+        (reachedBack > 0 ? "; in the layers the backward pass reached, the thickest is that " +
+          "layer's largest |\u2202L/\u2202w|: " + Object.keys(gradTop).filter(function (l) {
+            return Number(l) >= L - reachedBack;
+          }).map(function (l) {
+            return data.columns[Number(l) + 1].name + " " + fmt(gradTop[l], 3);
+          }).join(", ") : "") + ".";
       if (dom.heatSnap !== state.snap) { drawHeat(f); dom.heatSnap = state.snap; }
       drawCurves(f);
       drawHealth(f);

@@ -38,9 +38,14 @@ Jupyter). A host can also mount by hand::
     var view = AutogradLiteNetwork.mount(rootElement, data, hooks);
     view.update(newData);       // replace the data (a new live frame); the UI keeps its
                                 // state, and a view on the last snapshot stays on the last
-    view.showPlayer(html);      // show a player fragment (viz.Player._repr_html_()) in the
-                                // neuron panel; its script is not needed: the page's runs it
+    view.showPlayer(player);    // show a neuron's player in the neuron panel: an HTML string
+                                // (viz.Player._repr_html_(); its own <script> is not run, the
+                                // page's player.js sets it up) or {svg, data} (Player.svg/.data)
     view.go(step); view.snapshot(i); view.state()   // {snapshot, step, phase, selected}
+
+A host page includes ``player.css`` + ``network.css`` (style), ``player.js`` then
+``network.js`` (scripts), as ``NetworkView._fragment()`` does; the static picture
+(``.agl-static``) is removed when the script mounts.
 
 ``hooks`` is optional: ``{onSample: function (i) {...}, onNeuron: function (label) {...}}``.
 With ``onSample``, clicking a training point in the regions calls it (the host
@@ -63,23 +68,30 @@ step per layer, output layer first (its δ and the grads of its weights and bias
 
 **Python.** ``viz.network(...).data`` is the dict the page embeds;
 ``viz.network_data.NetworkData(model, X, y, sample=…)`` builds it without a page:
-``builder.build(snapshots, history)`` for all of it, and ``builder.frame(epoch,
-params, previous=…, history=…)`` for one snapshot (a few ms for a 2-16-16-3), so a
-live host sends ``{**builder.build([(epoch, params)], history), ...}`` or patches
-``data["snapshots"]``. Keys a host may rely on (version 1):
+``builder.build(snapshots, history)`` for all of it (about 11 ms for one snapshot
+of a 2-16-16-3), and ``builder.frame(epoch, params, previous=…, history=…)`` for one
+snapshot's entry (about 15 ms with its health figures), so a live host sends
+``builder.build([(epoch, params)], history)`` per frame, or appends frames to
+``data["snapshots"]``. ``builder.set_sample(i)`` shows another training point from
+the next build on. Keys a host may rely on (version 1):
 
 - ``version`` (1), ``title``, ``precision``, ``loss_name``;
 - ``columns``: ``[{name, kind ("input"/"hidden"/"output"), activation, neurons: [labels],
   w0: [index in params of each neuron's first weight; w_j at w0 + j, the bias after]}]``;
 - ``params``: parameter labels in ``model.parameters()`` order; ``image``: ``[8, 8]`` or None;
 - ``layout``: ``{width, height, neurons: {label: [x, y, size]}}``;
-- ``sample``: ``{index, x, y, why}``; ``points``: ``{x, y, test_x?, test_y?}``;
-- ``box`` ``[x0, x1, y0, y1]``, ``grid``, ``region_grid`` (2-D inputs only);
+- ``sample``: ``{index, x, y, why}`` (with X and y);
+- 2-D inputs only: ``points`` ``{x, y, test_x?, test_y?}``, ``box`` ``[x0, x1, y0, y1]``,
+  ``grid``, ``region_grid``;
 - ``snapshots``: per snapshot ``{epoch, params, loss, accuracy, test_loss, test_accuracy,
   sample: {out, z, dh, gprime, delta, grad, loss, probs}, health: {layer: {grad, dead,
-  saturated, update_ratio, flags}}, heat: {lo, hi, q}, regions}`` (see NetworkData.frame);
+  saturated, update_ratio, flags}}, heat: {lo, hi, q}, regions}`` (see NetworkData.frame;
+  ``heat.q`` is base64 of grid² bytes per neuron, all columns' neurons in order, rows
+  from the top, value = lo + (hi − lo)·q/255; ``regions`` base64 of region_grid² class
+  bytes, 255 where not finite; NaN/±inf are the strings "NaN", "Infinity");
 - ``curves``: ``{loss, accuracy}`` per epoch (History's); ``health_thresholds``; ``notes``;
-- ``players``: ``{label: {svg, data}}``, the neurons' players at the last snapshot.
+- ``players``: ``{label: {svg, data}}``, the neurons' players at the last snapshot
+  (added by ``viz.network``; ``NetworkData.build`` leaves it out).
 """
 
 from __future__ import annotations
@@ -87,18 +99,15 @@ from __future__ import annotations
 import hashlib
 import html
 import math
-import os
-from importlib import resources
-from pathlib import Path
 from typing import Any
 
-from .embed import script_json
-from .render import atomic_write
+from .embed import Page, script_json
+from .player import _package_text
 
 PLAYERS = ("active", "all", "none")
 
 
-class NetworkView:
+class NetworkView(Page):
     """The network view of one model; ``html()`` is the page, Jupyter shows it inline.
 
     Made by :func:`network`. ``data`` is everything the page shows (the keys are in
@@ -111,8 +120,8 @@ class NetworkView:
         self.builder = builder
 
     @property
-    def title(self) -> str:
-        return str(self.data.get("title", "a network learns"))
+    def title(self) -> str:  # type: ignore[override]
+        return f"{self.data.get('title', 'a network learns')} — autograd-lite"
 
     def _fragment(self) -> str:
         """The view as one element: style, static picture, data and scripts."""
@@ -122,34 +131,13 @@ class NetworkView:
         return (
             f'<div class="agl-network" data-autograd-lite="network" id="{ident}" tabindex="0">'
             f"<style>{css}</style>"
-            f'<div class="agl-static">{static_svg(self.data)}</div>'
+            f'<div class="agl-static"><p>{html.escape(static_caption(self.data))}</p>'
+            f"{static_svg(self.data)}</div>"
             f'<script type="application/json" class="agl-network-data">{data}</script>'
             f"<script>{_package_text('player.js')}</script>"
             f"<script>{_package_text('network.js')}</script>"
             "</div>"
         )
-
-    def _repr_html_(self) -> str:
-        """Shown inline by JupyterLab, Notebook 7 and VS Code (scripts run when trusted)."""
-        return self._fragment()
-
-    def html(self) -> str:
-        """A complete standalone HTML document (no network request of any kind)."""
-        title = html.escape(self.title)
-        return (
-            "<!DOCTYPE html>\n"
-            '<html lang="en"><head><meta charset="utf-8">'
-            '<meta name="viewport" content="width=device-width, initial-scale=1">'
-            '<meta http-equiv="Content-Security-Policy" content="default-src \'none\'; '
-            "style-src 'unsafe-inline'; script-src 'unsafe-inline'; img-src data:\">"
-            f"<title>{title} — autograd-lite</title></head>\n"
-            f"<body>{self._fragment()}</body></html>\n"
-        )
-
-    def save(self, path: str | os.PathLike[str]) -> Path:
-        """Write :meth:`html` to ``path`` atomically; returns the path."""
-        atomic_write(path, self.html().encode("utf-8"))
-        return Path(path)
 
 
 def network(
@@ -210,14 +198,21 @@ def network(
     return NetworkView(data, builder)
 
 
-def _package_text(name: str) -> str:
-    return resources.files("viz").joinpath(name).read_text(encoding="utf-8")
-
-
 # -------------------------------------------------------------------------------------
 # The static picture: the network at the last snapshot, for where scripts do not run.
 
 POSITIVE, NEGATIVE = "#2166ac", "#e08214"  # weight colours: blue positive, orange negative
+
+
+def static_caption(data: dict[str, Any]) -> str:
+    """What the static picture is, for where scripts do not run."""
+    epoch = data["snapshots"][-1]["epoch"]
+    at = f" after epoch {epoch}" if epoch else ""
+    return (
+        f"{data.get('title', 'a network')}: the weights{at} (blue positive, orange negative, "
+        "width by size). The training film and backprop layer by layer need scripts "
+        "(open the page in a browser, or trust the notebook)."
+    )
 
 
 def static_svg(data: dict[str, Any]) -> str:

@@ -106,7 +106,9 @@ class NetworkData:
     ``model`` is an ``nn.MLP`` (or anything with ``layers`` of ``neurons`` with
     ``w``, ``b`` and an ``activation``, whose ``parameters()`` are the neurons'
     weights then bias, layer by layer). ``X``/``y`` are the training data
-    (class indices), ``X_test``/``y_test`` held out. ``sample`` is the index of
+    (class indices), ``X_test``/``y_test`` held out; ``loss`` one of ``nn.train.LOSSES``
+    (default: softmax cross-entropy, or for one output the logistic loss of its logit).
+    ``sample`` is the index of
     the training point whose backward pass is shown (None: the one with the
     largest loss at the last snapshot). The model's parameters are left as they
     were after every call.
@@ -121,7 +123,7 @@ class NetworkData:
         sample: int | None = None,
         X_test: Any = None,
         y_test: Any = None,
-        loss: str = "softmax_cross_entropy",
+        loss: str | None = None,
         precision: int = 4,
         grid: int = GRID,
         region_grid: int = REGION_GRID,
@@ -148,26 +150,34 @@ class NetworkData:
         if [id(p) for p in self.params] != [id(p) for p in expected]:
             raise ValueError("viz.network: model.parameters() must be each neuron's w then b")
         self.nin = len(layers[0].neurons[0].w)
+        if loss is None:  # the loss the CLI and fit use: one logit per class, or one score
+            one = len(layers[-1].neurons) == 1
+            loss = "binary_cross_entropy_with_logits" if one else "softmax_cross_entropy"
         self.loss_name = loss
         self.loss_fn, self.threshold = resolve_loss(loss)
         self.precision, self.grid, self.region_grid = precision, grid, region_grid
         self.X, self.y = _data(X, y, self.nin, "X", "y")
         self.X_test, self.y_test = _data(X_test, y_test, self.nin, "X_test", "y_test")
+        self.sample: int | None = None
+        self._chosen = False  # False: the worst point at the last snapshot, found by build
         if sample is not None:
-            if self.X is None:
-                raise ValueError("viz.network: sample= needs the training data X and y")
-            if isinstance(sample, bool) or not isinstance(sample, int):
-                raise TypeError(f"viz.network: sample must be an int index, got {sample!r}")
-            if not -len(self.X) <= sample < len(self.X):
-                raise ValueError(
-                    f"viz.network: sample={sample} is out of range for "
-                    f"{len(self.X)} training points"
-                )
-            sample %= len(self.X)
-        self.sample = sample
+            self.set_sample(sample)
         self.plane = self.X is not None and self.nin == 2
         self.box = bounds(self.X) if self.plane else None
         self._steps: dict[str, Any] = {}  # compiled full-batch steps, made on first use
+
+    def set_sample(self, sample: int) -> None:
+        """Show training point ``sample`` (an index into X, negative from the end)."""
+        if self.X is None:
+            raise ValueError("viz.network: sample= needs the training data X and y")
+        if isinstance(sample, bool) or not isinstance(sample, int):
+            raise TypeError(f"viz.network: sample must be an int index, got {sample!r}")
+        if not -len(self.X) <= sample < len(self.X):
+            raise ValueError(
+                f"viz.network: sample={sample} is out of range for {len(self.X)} training points"
+            )
+        self.sample = sample % len(self.X)
+        self._chosen = True
 
     # ---------------------------------------------------------------------------------
     # Structure
@@ -465,7 +475,7 @@ class NetworkData:
         data.update(self.structure())
         data["loss_name"] = self.loss_name
         if self.X is not None:
-            if self.sample is None:
+            if not self._chosen:  # each build picks the worst point of its last snapshot
                 self.sample = self.worst_sample(last)
                 why = "the training point with the largest loss at the last snapshot"
             else:
@@ -554,7 +564,7 @@ def layout(columns: list[dict[str, Any]], image: list[int] | None, *, heatmaps: 
     top = 28.0
     height = top + tallest * pitch + 20.0
     n = len(columns)
-    pixel = 12.0
+    pixel = 14.0
     left = image[1] * pixel / 2 + 10.0 if image else 40.0
     step = (WIDTH - left - 60.0) / max(n - 1, 1)  # room on the right for the values
     neurons: dict[str, list[float]] = {}

@@ -24,12 +24,9 @@ node shows its ledger, :func:`autograd_lite.explain` for that node. With
 from __future__ import annotations
 
 import hashlib
-import html
-import os
 import re
 from collections.abc import Sequence
 from importlib import resources
-from pathlib import Path
 from typing import Any
 
 from autograd_lite import Value, topological_order
@@ -47,8 +44,7 @@ from autograd_lite.explanation import (
 from . import style
 from .collapse import _group_outputs, fold
 from .dot import DEFAULT_MAX_NODES, draw_dot
-from .embed import script_json
-from .render import atomic_write
+from .embed import Page, script_json
 
 _BLANK = "—"  # a gradient the backward pass has not reached yet
 _QUICK_LAYOUT = 200  # Values; a bigger graph gets a quicker layout
@@ -56,7 +52,7 @@ _QUICK_LAYOUT = 200  # Values; a bigger graph gets a quicker layout
 _SVG_CLUTTER = re.compile(r'<!--.*?-->\n?| id="(?:node|edge|a_node|a_edge)\d+"', re.S)
 
 
-class Player:
+class Player(Page):
     """The step-through player of one graph; ``html()`` is the page, Jupyter shows it inline.
 
     Made by :func:`player`, which computes everything at once: a Player is a
@@ -85,27 +81,6 @@ class Player:
             f"<script>{js}</script>"
             "</div>"
         )
-
-    def _repr_html_(self) -> str:
-        """Shown inline by Jupyter (the script runs in a trusted notebook)."""
-        return self._fragment()
-
-    def html(self) -> str:
-        """A complete standalone HTML document (no network request of any kind)."""
-        title = html.escape(self.title)
-        return (
-            "<!DOCTYPE html>\n"
-            '<html lang="en"><head><meta charset="utf-8">'
-            '<meta name="viewport" content="width=device-width, initial-scale=1">'
-            '<meta http-equiv="Content-Security-Policy" content="default-src \'none\'; '
-            "style-src 'unsafe-inline'; script-src 'unsafe-inline'; img-src data:\">"
-            f"<title>{title}</title></head>\n<body>{self._fragment()}</body></html>\n"
-        )
-
-    def save(self, path: str | os.PathLike[str]) -> Path:
-        """Write :meth:`html` to ``path`` atomically; returns the path."""
-        atomic_write(path, self.html().encode("utf-8"))
-        return Path(path)
 
 
 def player(

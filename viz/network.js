@@ -181,7 +181,8 @@
 
     // ---- build the picture for the current data
     function build() {
-      var shape = JSON.stringify([data.columns, data.layout, data.params, !!data.box]);
+      var shape = JSON.stringify([data.columns, data.layout, data.params, !!data.box,
+        !!(data.curves && data.curves.loss.length)]);  // a live host's first epoch adds curves
       if (shape === dom.shape) return;  // the same network: keep the elements, redraw the numbers
       stage.textContent = "";
       side.textContent = "";

@@ -134,6 +134,7 @@ def test_the_widget_front_end_draws_and_redraws(setting):
               handlers["change:payload"]();
               seen.push(root.getAttribute("data-epoch"), root.getAttribute("data-loss"));
               seen.push(document.querySelectorAll("[data-param]").length);
+              seen.push(document.querySelectorAll(".agl-curves polyline.agl-loss").length);
               done(seen);
             }, function (e) { done(String(e)); });
             """,
@@ -145,4 +146,5 @@ def test_the_widget_front_end_draws_and_redraws(setting):
     assert epochs[:2] == ["0", "2"], epochs
     assert float(epochs[2]) == pytest.approx(json.loads(widget.payload)["curves"]["loss"][-1])
     assert epochs[3] == 2 * 4 + 4 * 3  # one line per weight
+    assert epochs[4] == 1  # the loss curve, which epoch 0 did not have
     assert errors == []

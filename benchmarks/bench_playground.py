@@ -80,6 +80,12 @@ def main() -> None:
         help="leave BLAS its threads (the command sets one; this shows why)",
     )
     args = parser.parse_args()
+    from browser import browser_missing
+
+    missing = browser_missing()
+    if missing:
+        print(f"bench_playground: skipped: {missing}")
+        return
 
     with tempfile.TemporaryDirectory() as out:
         playground = Playground(out)

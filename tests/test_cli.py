@@ -341,7 +341,7 @@ def test_missing_dot_skips_only_the_graph(tmp_path, capsys, monkeypatch):
         (["train", "--batch-size", "-4"], "argument --batch-size"),
         (["train", "--points", "3"], "argument --points: expected at least 10 points"),
         (["train", "--seed", "-1"], "argument --seed"),
-        (["train", "--dataset", "circles"], "argument --dataset: invalid choice: 'circles'"),
+        (["train", "--dataset", "mnist"], "argument --dataset: invalid choice: 'mnist'"),
         (["train", "--activation", "gelu"], "argument --activation: invalid choice"),
         (["train", "--optimizer", "rmsprop"], "argument --optimizer: invalid choice"),
         (["train", "--no-such-option"], "unrecognized arguments: --no-such-option"),

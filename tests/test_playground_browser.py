@@ -108,8 +108,10 @@ def test_train_pause_fix_a_bad_rate_reset_and_save(page):
     page.click("play")
     page.until(lambda: page.attr("data-running") == "true", "running")
     page.until(lambda: page.epoch() > 1 and float(page.attr("data-loss")) < first, "learning")
-    curve = page.driver.find_element("css selector", ".agl-curves polyline.agl-loss")
-    assert len(curve.get_attribute("points").split()) > 1  # the loss curve grows as it trains
+    points = page.driver.execute_script(  # read at once: the view redraws it at every frame
+        "return document.querySelector('.agl-curves polyline.agl-loss').getAttribute('points')"
+    )
+    assert len(points.split()) > 1  # the loss curve grows as it trains
     page.click("pause")
     page.until(lambda: page.attr("data-running") == "false", "paused")
     time.sleep(0.3)

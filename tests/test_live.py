@@ -38,7 +38,7 @@ def test_the_widget_updates_on_every_callback(setting):
     assert [d["snapshots"][0]["epoch"] for d in seen] == [1, 2, 3]
     last = seen[-1]
     assert last["snapshots"][0]["params"] == [p.data for p in model.parameters()]
-    assert last["curves"] == {"loss": history.loss, "accuracy": history.accuracy}
+    assert last["curves"] == {"loss": history.loss, "accuracy": history.accuracy, "test": []}
     assert last["snapshots"][0]["loss"] == history.loss[-1]
     assert last["sample"]["why"] == "the largest loss at epoch 0"
     bundle, _ = widget._repr_mimebundle_()
@@ -148,3 +148,15 @@ def test_the_widget_front_end_draws_and_redraws(setting):
     assert epochs[3] == 2 * 4 + 4 * 3  # one line per weight
     assert epochs[4] == 1  # the loss curve, which epoch 0 did not have
     assert errors == []
+
+
+def test_held_out_points_make_a_curve(setting):
+    model, X, y = setting
+    X_test, y_test = nn.data.make_spirals(30, seed=1)
+    picture = live_module.LivePicture(model, X, y, 0, {"X_test": X_test, "y_test": y_test})
+    fit(model, X, y, picture, epochs=3)
+    test = picture.data["curves"]["test"]
+    assert [t["epoch"] for t in test] == [1, 2, 3]
+    loss, accuracy = nn.train.evaluate(model, X_test, y_test)
+    assert test[-1]["test_loss"] == pytest.approx(loss, rel=1e-9)
+    assert test[-1]["test_accuracy"] == pytest.approx(accuracy)

@@ -76,6 +76,26 @@ def test_a_step_is_one_epoch_of_fit(playground):
     assert frame["snapshot"]["epoch"] == 1
     assert frame["snapshot"]["loss"] == status["loss"]
     assert frame["curves"]["loss"] == [status["loss"]]
+    assert frame["curves"]["test"] == []  # SMALL holds nothing out
+
+
+def test_held_out_figures_of_the_frames_make_a_curve(tmp_path):
+    pg = Playground(tmp_path, {**SMALL, "test_fraction": "0.25"})
+    try:
+        for epoch in (1, 2):
+            pg.step()
+            until(pg, lambda e=epoch: pg.epoch == e)
+            frame = pg.frame()
+        pg.frame()  # the same epoch again: no second entry
+        test = pg.frame()["curves"]["test"]
+        assert [t["epoch"] for t in test] == [1, 2]
+        X_test, y_test = pg.X_test, pg.y_test
+        loss, accuracy = nn.train.evaluate(pg.model, X_test, y_test)  # paused at epoch 2
+        assert test[-1]["test_loss"] == pytest.approx(loss, rel=1e-9)
+        assert test[-1]["test_accuracy"] == pytest.approx(accuracy)
+        assert frame["snapshot"]["test_loss"] == test[-1]["test_loss"]
+    finally:
+        pg.close()
 
 
 def test_play_pause_reset(playground):

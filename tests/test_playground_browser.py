@@ -108,10 +108,8 @@ def test_train_pause_fix_a_bad_rate_reset_and_save(page):
     page.click("play")
     page.until(lambda: page.attr("data-running") == "true", "running")
     page.until(lambda: page.epoch() > 1 and float(page.attr("data-loss")) < first, "learning")
-    points = page.driver.execute_script(  # read at once: the view redraws it at every frame
-        "return document.querySelector('.agl-curves polyline.agl-loss').getAttribute('points')"
-    )
-    assert len(points.split()) > 1  # the loss curve grows as it trains
+    page.until(lambda: len(curve(page, ".agl-test")) > 1, "the held-out curve")
+    assert len(curve(page, ":not(.agl-test)")) > 1  # the training loss curve grows too
     page.click("pause")
     page.until(lambda: page.attr("data-running") == "false", "paused")
     time.sleep(0.3)
@@ -178,3 +176,12 @@ def test_a_diverging_run_says_so_and_resets(page):
 
 def readout(page: Page) -> str:
     return page.driver.find_element("css selector", '[data-role="readout"]').text
+
+
+def curve(page: Page, which: str) -> list[str]:
+    """The points of a loss curve, read in one call (the view redraws it at every frame)."""
+    points = page.driver.execute_script(
+        "var c = document.querySelector(arguments[0]); return c ? c.getAttribute('points') : ''",
+        f".agl-curves polyline.agl-loss{which}",
+    )
+    return points.split()

@@ -75,9 +75,17 @@ def view_base(
     return base
 
 
-def data(base: dict[str, Any], snapshot: dict[str, Any], history: Any) -> dict[str, Any]:
-    """The whole data of the view: ``base`` with its one ``snapshot`` and the curves."""
-    curves = {"loss": list(history.loss), "accuracy": list(history.accuracy)}
+def held_out(snapshot: dict[str, Any]) -> dict[str, Any]:
+    """A snapshot's held-out figures, as the view's ``curves.test`` takes them."""
+    return {k: snapshot[k] for k in ("epoch", "test_loss", "test_accuracy")}
+
+
+def data(
+    base: dict[str, Any], snapshot: dict[str, Any], history: Any, test: list[dict[str, Any]]
+) -> dict[str, Any]:
+    """The whole data of the view: ``base`` with its one ``snapshot`` and the curves;
+    ``test`` are the held-out figures (epoch, test_loss, test_accuracy) drawn so far."""
+    curves = {"loss": list(history.loss), "accuracy": list(history.accuracy), "test": test}
     return {**base, "snapshots": [snapshot], "curves": curves}
 
 
@@ -99,6 +107,7 @@ class _Follower:
         self._base: dict[str, Any] | None = None
         self._previous: list[float] | None = None
         self._warned = False
+        self._tests: list[dict[str, Any]] = []  # held-out figures of the epochs drawn
         self.data: dict[str, Any] = {}
         self.epoch: int | None = None  # the epoch drawn last
         # The model as it is now (epoch 0), until fit calls back.
@@ -142,7 +151,9 @@ class _Follower:
                 snapshot = self._builder.frame(
                     epoch, params, previous=self._previous, history=curves
                 )
-                self.data = data(self._base, snapshot, curves)
+                if snapshot["test_loss"] is not None and epoch > 0:
+                    self._tests.append(held_out(snapshot))
+                self.data = data(self._base, snapshot, curves, list(self._tests))
                 self._previous, self.epoch = params, epoch
                 self._drawn_at = time.monotonic()
                 self._show()

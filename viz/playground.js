@@ -5,8 +5,9 @@
  * every change of a control, {type: "action", action} for the buttons (data-action),
  * {type: "sample", index} and {type: "neuron", label} from the view's hooks; each with an
  * id, answered by {type: "ok"|"error", id, ...}. From the server: {type: "frame", status,
- * snapshot, curves: {start, loss, accuracy}, base?, base_id}: the view's data is the base
- * with the one snapshot and the curves put together.
+ * snapshot, curves: {start, loss, accuracy, test_start, test}, base?, base_id}: the view's
+ * data is the base with the one snapshot and the curves put together (test: the held-out
+ * figures of the frames drawn so far, the view's curves.test).
  * The root [data-autograd-lite="network"] gets data-running here; data-epoch and data-loss
  * come from the view (the snapshot's epoch and the History's loss of it).
  */
@@ -19,7 +20,7 @@
   var root = document.querySelector(".agl-pg-view");
   var token = new URLSearchParams(location.search).get("token") || "";
   var socket = null, view = null, base = null, baseId = -1;
-  var curves = {loss: [], accuracy: []};
+  var curves = {loss: [], accuracy: [], test: []};
   var nextId = 1, pending = {}, inputError = null, runError = null;
 
   function fmt(v, p) {
@@ -114,11 +115,14 @@
     var c = frame.curves;
     curves.loss.length = Math.min(curves.loss.length, c.start);
     curves.accuracy.length = Math.min(curves.accuracy.length, c.start);
+    curves.test.length = Math.min(curves.test.length, c.test_start);
     Array.prototype.push.apply(curves.loss, c.loss);
     Array.prototype.push.apply(curves.accuracy, c.accuracy);
+    Array.prototype.push.apply(curves.test, c.test);
     var data = Object.assign({}, base, {
       snapshots: [frame.snapshot],
-      curves: {loss: curves.loss.slice(), accuracy: curves.accuracy.slice()}
+      curves: {loss: curves.loss.slice(), accuracy: curves.accuracy.slice(),
+        test: curves.test.slice()}
     });
     if (!view) {
       view = window.AutogradLiteNetwork.mount(root, data, {onSample: sample, onNeuron: neuron});

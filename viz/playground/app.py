@@ -107,6 +107,7 @@ class _Page:
         self.socket = socket
         self.base_id = -1  # the base it has
         self.curves = 0  # curve entries it has, of run base_id
+        self.tests = 0  # held-out entries it has
         self.outbox: list[str] = []  # replies, in order
         self.wake = asyncio.Event()
 
@@ -198,11 +199,13 @@ class Hub:
         base = ""
         if page.base_id != parts["base_id"]:
             base = f',"base":{script_json(parts["base"])}'
-            page.base_id, page.curves = parts["base_id"], 0
+            page.base_id, page.curves, page.tests = parts["base_id"], 0, 0
         curves = parts["curves"]
         start = min(page.curves, len(curves["loss"]))
-        tail = {k: v[start:] for k, v in curves.items()}
-        page.curves = len(curves["loss"])
+        test_start = min(page.tests, len(curves["test"]))
+        tail = {k: curves[k][start:] for k in ("loss", "accuracy")}
+        tail.update(test_start=test_start, test=curves["test"][test_start:])
+        page.curves, page.tests = len(curves["loss"]), len(curves["test"])
         return (
             f'{{"type":"frame","base_id":{parts["base_id"]},"status":{parts["status"]},'
             f'"snapshot":{parts["snapshot"]},"curves":{script_json({"start": start, **tail})}'

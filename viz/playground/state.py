@@ -47,6 +47,7 @@ from autograd_lite.cli.train import (
     CommandError,
     check_size,
 )
+from viz.live import held_out, view_base
 
 OPTIMIZERS = ("sgd", "adam", "adamw")
 ENGINES = ("compile", "scalar")
@@ -183,7 +184,7 @@ class _History:
         self.loss: list[float] = []
         self.accuracy: list[float] = []
         self.seconds: list[float] = []
-        self.test: list[tuple[int, float, float]] = []  # (epoch, loss, accuracy) at frames
+        self.test: list[dict[str, Any]] = []  # held-out figures at the frames drawn
 
 
 class Playground:
@@ -424,7 +425,8 @@ class Playground:
     def frame(self) -> dict[str, Any]:
         """The page's frame at the latest epoch, built from the published parameters:
         ``status``; ``snapshot``, the network view's data of this epoch
-        (``NetworkData.frame``); ``curves``, the whole run's per-epoch loss and accuracy;
+        (``NetworkData.frame``); ``curves``, the whole run's per-epoch loss and accuracy
+        and ``test``, the held-out figures of the frames drawn so far;
         ``base``, the rest of the view's data (``NetworkData.build`` without snapshots
         and curves), which changes only with the model or the followed sample
         (``base_id`` counts those changes)."""
@@ -447,11 +449,15 @@ class Playground:
                 self._base = base
                 if self.sample is None:
                     self.sample = builder.sample  # the worst point, chosen once per model
+                tests = self.history.test
+                if snapshot["test_loss"] is not None and (not tests or tests[-1]["epoch"] < epoch):
+                    tests.append(held_out(snapshot))
+            test = list(self.history.test)
         return {
             "type": "frame",
             "status": status,
             "snapshot": snapshot,
-            "curves": {"loss": history.loss, "accuracy": history.accuracy},
+            "curves": {"loss": history.loss, "accuracy": history.accuracy, "test": test},
             "base": base,
             "base_id": base_id,
         }
@@ -459,8 +465,6 @@ class Playground:
     def _make_base(
         self, builder: Any, epoch: int, params: list[float], history: Any
     ) -> dict[str, Any]:
-        from viz.live import view_base
-
         if self._clicked:
             why = "chosen by a click"
         else:

@@ -353,3 +353,17 @@ def test_all_interfaces_warn_and_sigint_exits_0(tmp_path):
     assert code == 0, err
     assert "autograd-lite: warning: --host 0.0.0.0 serves the playground to every machine" in err
     assert "Traceback" not in err
+
+
+def test_digits_train_without_heatmaps(tmp_path):
+    pytest.importorskip("sklearn", reason="digits need the data extra")
+    pg = Playground(tmp_path, {"dataset": "digits", "points": "200", "hidden": "16"})
+    try:
+        assert pg.status()["shape"] == [64, 16, 10] and pg.status()["noise_default"] is None
+        pg.step()
+        until(pg, lambda: pg.epoch == 1)
+        frame = pg.frame()
+        assert frame["base"]["image"] == [8, 8] and "box" not in frame["base"]
+        assert "heat" not in frame["snapshot"] and frame["snapshot"]["epoch"] == 1
+    finally:
+        pg.close()

@@ -367,3 +367,19 @@ def test_digits_train_without_heatmaps(tmp_path):
         assert "heat" not in frame["snapshot"] and frame["snapshot"]["epoch"] == 1
     finally:
         pg.close()
+
+
+def test_hosts_in_urls_and_the_loopback_check(monkeypatch):
+    from autograd_lite.cli import playground as command
+
+    assert command.url_host("::1") == "[::1]" and command.url_host("127.0.0.1") == "127.0.0.1"
+    assert (
+        command.loopback("127.0.0.2") and command.loopback("::1") and command.loopback("localhost")
+    )
+    assert not command.loopback("0.0.0.0") and not command.loopback("example.org")
+    monkeypatch.setattr(sys, "platform", "linux")
+    monkeypatch.delenv("DISPLAY", raising=False)
+    monkeypatch.delenv("WAYLAND_DISPLAY", raising=False)
+    assert not command.has_display()
+    monkeypatch.setenv("DISPLAY", ":0")
+    assert command.has_display()

@@ -84,8 +84,8 @@ def one_blas_thread() -> None:
 
     The frames' products are small (a 48×48 grid through a 2-16-16-3): more threads
     do not make them faster, and OpenBLAS's idle threads spin, taking the CPU from
-    training (measured: 280 epochs per CPU-second without a page, 105 with one and
-    OpenBLAS's threads, 245 with one thread; benchmarks/bench_playground.py).
+    training (benchmarks/bench_playground.py: 300 epochs per CPU-second without a
+    page; with one, 123 with OpenBLAS's threads and 267 with one thread).
     """
     if "numpy" not in sys.modules:
         for name in BLAS_THREADS:

@@ -96,11 +96,12 @@ format: $(VENV)/.installed-dev
 	$(VENV)/bin/ruff check --fix .
 	$(VENV)/bin/ruff format .
 
-bench: $(VENV)/.installed-dev torch-oracle
+bench: $(VENV)/.installed-dev torch-oracle browser
 	$(PY) benchmarks/bench_engine.py
 	$(PY) benchmarks/bench_import.py
 	$(PY) benchmarks/bench_compile.py
 	$(PY) benchmarks/bench_player.py
+	$(PY) benchmarks/bench_playground.py
 	$(PY) benchmarks/bench_network.py
 
 # Regenerate the pictures the README shows.

@@ -1,4 +1,4 @@
-"""Toy 2-D classification data sets: moons, spirals and blobs (NumPy, no sklearn);
+"""Toy 2-D classification data sets: moons, spirals, blobs, circles and xor (NumPy, no sklearn);
 ``load_digits`` (scikit-learn's 8×8 digits, the ``data`` extra) and ``train_test_split``.
 
 Each function takes ``n``, the total number of points, and returns
@@ -120,12 +120,61 @@ def make_blobs(
     return _finish(parts, std, rng)
 
 
+def make_circles(
+    n: int, noise: float = 0.05, seed: int = 0, *, factor: float = 0.5
+) -> tuple[np.ndarray, np.ndarray]:
+    """Two concentric circles: class 0 on the unit circle, class 1 on radius ``factor``.
+
+    Each class's points are evenly spaced in angle, θ_k = 2πk/count; no straight
+    line separates the classes, a ring does (r² = x² + y² is the feature to find).
+    """
+    factor = float(factor)
+    if not (math.isfinite(factor) and 0.0 < factor < 1.0):
+        raise ValueError(f"factor must be in (0, 1), got {factor!r}")
+    n = _check_n(n, 2)
+    noise = _check_noise("noise", noise)
+    rng = np.random.default_rng(seed)
+    parts = []
+    for radius, count in zip((1.0, factor), _counts(n, 2)):
+        theta = 2.0 * math.pi * np.arange(count) / count
+        parts.append(radius * np.stack([np.cos(theta), np.sin(theta)], axis=1))
+    return _finish(parts, noise, rng)
+
+
+def make_xor(
+    n: int, noise: float = 0.05, seed: int = 0, *, margin: float = 0.1
+) -> tuple[np.ndarray, np.ndarray]:
+    """XOR of the signs: points uniform in the four quadrants of [−1, 1]², class 1 where x·y < 0.
+
+    Class 0 fills the first and third quadrants, class 1 the second and fourth,
+    each point at least ``margin`` from both axes (before the noise), so the
+    label is the sign of x·y: no straight line separates the classes.
+    """
+    margin = float(margin)
+    if not (math.isfinite(margin) and 0.0 <= margin < 1.0):
+        raise ValueError(f"margin must be in [0, 1), got {margin!r}")
+    n = _check_n(n, 2)
+    noise = _check_noise("noise", noise)
+    rng = np.random.default_rng(seed)
+    parts = []
+    for c, count in enumerate(_counts(n, 2)):
+        size = rng.uniform(margin, 1.0, size=(count, 2))  # |x|, |y|
+        sign_x = rng.choice([-1.0, 1.0], size=count)
+        sign_y = sign_x if c == 0 else -sign_x  # class 0: same signs; class 1: opposite
+        parts.append(size * np.stack([sign_x, sign_y], axis=1))
+    return _finish(parts, noise, rng)
+
+
 # For command lines: ``X, y = DATASETS["spirals"](n, seed=0)``; classes = y.max() + 1.
 DATASETS: dict[str, Callable[..., tuple[np.ndarray, np.ndarray]]] = {
     "moons": make_moons,
     "spirals": make_spirals,
     "blobs": make_blobs,
+    "circles": make_circles,
+    "xor": make_xor,
 }
+# The keyword of each maker's noise (blobs call it ``std``), for ``DATASETS[name](n, **{kw: x})``.
+NOISE = {name: "std" if name == "blobs" else "noise" for name in DATASETS}
 
 
 def load_digits() -> tuple[np.ndarray, np.ndarray]:

@@ -212,6 +212,7 @@ def test_demo_learns_real_spirals_to_95_percent(tmp_path, capsys):
 def test_choices_match_nn():
     assert set(cli.DATASETS) == set(nn.data.DATASETS)
     assert set(cli.ACTIVATIONS) == set(nn.ACTIVATIONS)
+    assert set(cli.train.SHAPES) == {*cli.DATASETS, *cli.train.REAL_DATASETS}
 
 
 # ---- demo -------------------------------------------------------------------------------
@@ -408,7 +409,7 @@ def test_missing_dot_skips_only_the_graph(tmp_path, capsys, monkeypatch):
         (["train", "--batch-size", "-4"], "argument --batch-size"),
         (["train", "--points", "3"], "argument --points: expected at least 10 points"),
         (["train", "--seed", "-1"], "argument --seed"),
-        (["train", "--dataset", "circles"], "argument --dataset: invalid choice: 'circles'"),
+        (["train", "--dataset", "mnist"], "argument --dataset: invalid choice: 'mnist'"),
         (["train", "--activation", "gelu"], "argument --activation: invalid choice"),
         (["train", "--optimizer", "rmsprop"], "argument --optimizer: invalid choice"),
         (["train", "--no-such-option"], "unrecognized arguments: --no-such-option"),

@@ -9,6 +9,8 @@ MAKERS = {
     "moons": (nn.data.make_moons, 2),
     "spirals": (nn.data.make_spirals, 3),
     "blobs": (nn.data.make_blobs, 3),
+    "circles": (nn.data.make_circles, 2),
+    "xor": (nn.data.make_xor, 2),
 }
 
 
@@ -37,7 +39,8 @@ def test_reproducible_from_the_seed(name):
 
 
 def test_datasets_by_name():
-    assert set(nn.data.DATASETS) == {"moons", "spirals", "blobs"}
+    assert set(nn.data.DATASETS) == {"moons", "spirals", "blobs", "circles", "xor"}
+    assert set(nn.data.NOISE) == set(nn.data.DATASETS)
     X, y = nn.data.DATASETS["spirals"](30, seed=0)
     np.testing.assert_array_equal(X, nn.data.make_spirals(30, seed=0)[0])
 
@@ -118,3 +121,23 @@ def test_blob_noise_has_the_requested_std():
 def test_bad_arguments(call):
     with pytest.raises(ValueError):
         call()
+
+
+def test_circles_lie_on_their_radii():
+    X, y = nn.data.make_circles(200, noise=0.0, factor=0.4)
+    radius = np.hypot(X[:, 0], X[:, 1])
+    np.testing.assert_allclose(radius[y == 0], 1.0, rtol=1e-12)
+    np.testing.assert_allclose(radius[y == 1], 0.4, rtol=1e-12)
+    with pytest.raises(ValueError, match="factor must be in"):
+        nn.data.make_circles(10, factor=1.0)
+
+
+def test_xor_label_is_the_sign_of_the_product():
+    X, y = nn.data.make_xor(400, noise=0.0, margin=0.1)
+    np.testing.assert_array_equal(y, (X[:, 0] * X[:, 1] < 0).astype(np.int64))
+    assert np.abs(X).min() >= 0.1 and np.abs(X).max() <= 1.0
+    # all four quadrants are used
+    quadrants = {(bool(a > 0), bool(b > 0)) for a, b in X}
+    assert len(quadrants) == 4
+    with pytest.raises(ValueError, match="margin must be in"):
+        nn.data.make_xor(10, margin=-0.5)

@@ -145,6 +145,8 @@ def test_wheel_ships_three_packages_license_and_markers(tmp_path: Path) -> None:
     assert f"\nVersion: {autograd_lite.__version__}\n" in metadata
     assert "\nLicense-Expression: MIT\n" in metadata
     assert "autograd_lite/cli/__init__.py" in names
+    for page in ("viz/playground/app.py", "viz/playground.js", "viz/playground.css"):
+        assert page in names  # the playground's server and the files its page loads
 
 
 def test_lazy_names_load_on_first_use() -> None:

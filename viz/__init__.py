@@ -13,6 +13,8 @@ True
 ``viz.network(model, X, y, history=history)`` is the network view: the
 network's neurons and weights, the training film, and backprop layer by
 layer on one training point (:mod:`viz.network`); ``viz.save(view, "network.html")``.
+``viz.live(model, X, y)`` follows a model as ``fit(..., callback=live)`` trains it, in
+Jupyter (:mod:`viz.live`: a widget with anywidget, else a picture updated in place).
 
 ``viz.to_svg(y)`` gives the SVG text and ``viz.save(y, "graph.png")`` writes a
 file (.svg, .png, .pdf or .dot, from the suffix). All three take the options
@@ -40,6 +42,7 @@ from typing import TYPE_CHECKING, Any
 
 from .dot import DEFAULT_MAX_EDGES, DEFAULT_MAX_LAYOUT, DEFAULT_MAX_NODES, draw_dot
 from .drawing import DotNotFoundError, Drawing, GraphTooLargeError
+from .live import live
 from .network import NetworkView, network
 from .player import Player, player
 from .render import FORMATS, atomic_write, output_format, render_bytes, save, to_svg
@@ -56,6 +59,7 @@ __all__ = [
     "Player",
     "atomic_write",
     "draw_dot",
+    "live",
     "network",
     "output_format",
     "player",

@@ -181,7 +181,8 @@
 
     // ---- build the picture for the current data
     function build() {
-      var shape = JSON.stringify([data.columns, data.layout, data.params, !!data.box]);
+      var shape = JSON.stringify([data.columns, data.layout, data.params, !!data.box,
+        !!(data.curves && data.curves.loss.length)]);  // a live host's first epoch adds curves
       if (shape === dom.shape) return;  // the same network: keep the elements, redraw the numbers
       stage.textContent = "";
       side.textContent = "";
@@ -439,7 +440,9 @@
       if (!svg) return;
       svg.textContent = "";
       var loss = data.curves.loss.map(num), acc = data.curves.accuracy.map(num), E = loss.length;
-      var tests = data.snapshots.map(function (s) { return num(s.test_loss); });
+      // Held-out figures: the snapshots', or a live host's of its past frames (curves.test).
+      var held = data.curves.test || data.snapshots;
+      var tests = held.map(function (s) { return num(s.test_loss); });
       var pos = loss.concat(tests).filter(function (v) { return isFinite(v) && v > 0; });
       var lo = Math.log(Math.min.apply(null, pos)), hi = Math.log(Math.max.apply(null, pos));
       if (!(hi > lo)) { hi = lo + 1; }
@@ -456,7 +459,7 @@
       line(loss, Y, "agl-loss");
       line(acc, A, "agl-acc");
       var epochs = [], tl = [], ta = [];
-      data.snapshots.forEach(function (s) {
+      held.forEach(function (s) {
         if (s.test_loss !== null && s.test_loss !== undefined && s.epoch > 0) {
           epochs.push(s.epoch); tl.push(num(s.test_loss)); ta.push(num(s.test_accuracy));
         }

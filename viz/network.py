@@ -89,7 +89,9 @@ the next build on. Keys a host may rely on (version 1):
   ``heat.q`` is base64 of grid² bytes per neuron, all columns' neurons in order, rows
   from the top, value = lo + (hi − lo)·q/255; ``regions`` base64 of region_grid² class
   bytes, 255 where not finite; NaN/±inf are the strings "NaN", "Infinity");
-- ``curves``: ``{loss, accuracy}`` per epoch (History's); ``health_thresholds``; ``notes``;
+- ``curves``: ``{loss, accuracy}`` per epoch (History's), and optionally ``test``, a live
+  host's held-out points ``[{epoch, test_loss, test_accuracy}]`` (else the snapshots');
+  ``health_thresholds``; ``notes``;
 - ``players``: ``{label: {svg, data}}``, the neurons' players at the last snapshot
   (added by ``viz.network``; ``NetworkData.build`` leaves it out).
 """

@@ -4,7 +4,8 @@
   pictures and the model into ``--out``; ``demo`` also runs ``check``;
 - ``check`` (:mod:`.check`): each built-in derivation, closed form against the engine;
 - ``graph`` (:mod:`.graph`): draw the computation graph of an expression;
-- ``verify`` (:mod:`.verify`): check a hand-derived derivative of an expression.
+- ``verify`` (:mod:`.verify`): check a hand-derived derivative of an expression;
+- ``playground`` (:mod:`.playground`): train a network live in the browser (a local web app).
 
 Each command module has ``register(sub)``, which adds its subparser and sets
 ``func`` to a function ``cmd_NAME(args) -> int``. A command reports a problem the
@@ -21,7 +22,7 @@ import sys
 from collections.abc import Sequence
 from typing import Any
 
-from . import check, graph, train, verify
+from . import check, graph, playground, train, verify
 from .check import print_check
 from .common import CommandError, Terminated, failed_write, silence_stdout
 from .train import ACTIVATIONS, DATASETS, DEMO, OUTPUTS, neuron_example
@@ -40,7 +41,7 @@ __all__ = [
 ]
 
 # The commands in the order ``--help`` lists them.
-COMMANDS = (train, check, graph, verify)
+COMMANDS = (train, check, graph, verify, playground)
 
 DISTRIBUTION = "autograd-lite"
 

@@ -21,7 +21,7 @@ from .common import CommandError, Subparsers
 
 # The choices of train's options. nn is imported only when a command runs, so these are
 # spelled out here; tests check that they match nn.data.DATASETS and nn.ACTIVATIONS.
-DATASETS = ("moons", "spirals", "blobs")
+DATASETS = ("moons", "spirals", "blobs", "circles", "xor")
 # Real data sets (nn.data.load_<name>), with their own defaults: 20% held out, one hidden layer.
 REAL_DATASETS = ("digits",)
 REAL_DEFAULTS = {"test_fraction": 0.2, "hidden": [32]}
@@ -73,6 +73,7 @@ MAX_WORK = 2 * 10**9
 MAX_GRAPH = 10**7
 # Each data set's (inputs, classes, rows when fixed), for the size check before loading.
 SHAPES = {"moons": (2, 2, None), "spirals": (2, 3, None), "blobs": (2, 3, None)}
+SHAPES.update({"circles": (2, 2, None), "xor": (2, 2, None)})
 SHAPES["digits"] = (64, 10, 1797)
 
 
@@ -210,7 +211,9 @@ def _load(settings: dict[str, Any]) -> tuple[Any, Any]:
 
     name, points, seed = settings["dataset"], settings["points"], settings["seed"]
     if name not in REAL_DATASETS:
-        return nn.data.DATASETS[name](points, seed=seed)
+        noise = settings.get("noise")  # None: the data set's own default
+        extra = {} if noise is None else {nn.data.NOISE[name]: noise}
+        return nn.data.DATASETS[name](points, seed=seed, **extra)
     try:
         X, y = getattr(nn.data, f"load_{name}")()
     except ImportError as e:

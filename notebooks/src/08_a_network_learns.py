@@ -208,3 +208,34 @@ my_delta_L1 = None  # your prediction: [..., ..., ...] (8 numbers)
 print(check_delta(my_delta_L1))
 assert check_delta(None) == "NOT YET"
 assert check_delta(np.zeros(8)).startswith("WRONG") or not np.any(last["delta"][1])
+
+# %% [markdown]
+# ## Watch it live
+#
+# `viz.live(model, X, y)` is the same view, following a model *while* `fit` trains
+# it: pass it as `fit`'s `callback` and it redraws after each epoch (at most ten
+# times a second; the last epoch always). In JupyterLab, Notebook 7 and VS Code it is
+# a widget (the `lab` extra installs anywidget); elsewhere one picture, replaced in
+# place. For knobs and a play button, run `autograd-lite playground` in a terminal:
+# the same view in the browser, with every setting of this lesson as a control.
+
+# %%
+live_model = nn.MLP(2, [8, 8, 3], seed=1)
+live = viz.live(live_model, X, y)
+display(live)
+live_history = nn.train.fit(
+    live_model,
+    X,
+    y,
+    optimizer=nn.optim.Adam(live_model.parameters(), lr=0.02),
+    epochs=60,
+    batch_size=32,
+    progress=False,
+    compile=True,
+    callback=live,
+)
+live.flush()  # draw the last epoch now (it would be drawn within 0.1 s anyway)
+print(f"the view shows epoch {live.epoch}, loss {live_history.loss[-1]:.3f}")
+assert live.epoch == 60
+assert live.data["snapshots"][0]["params"] == [p.data for p in live_model.parameters()]
+assert live.data["curves"]["loss"] == live_history.loss

@@ -36,7 +36,7 @@ from collections.abc import Callable, Sequence
 from typing import Any, NamedTuple
 
 from .ops import OPS
-from .value import ANOMALY, NO_GRAD, Value, _modes, topological_order
+from .value import ANOMALY, COMPARISONS, NO_GRAD, Value, _modes, topological_order
 
 LEAVES = ("param", "x", "y", "const", "value")
 FIXED = ("const", "value")  # leaves replayed as the number they held when traced
@@ -55,13 +55,36 @@ class TapeEntry(NamedTuple):
     leaf: float | int | None = None
 
 
+class Guard(NamedTuple):
+    """A comparison ``loss_fn`` made on Values while traced: ``%a op %b`` (or ``%a op
+    number``) came out ``outcome``. The replay checks it on every row of every call:
+    a row where it comes out otherwise would take another branch of ``loss_fn``."""
+
+    op: str  # "<", "<=", ">", ">="
+    a: int  # tape position of the left Value
+    b: int | None  # tape position of the right Value, or None for a number
+    number: float  # the right number when b is None
+    outcome: bool
+
+    def text(self) -> str:
+        right = f"%{self.b}" if self.b is not None else repr(self.number)
+        return f"%{self.a} {self.op} {right} is {self.outcome}"
+
+
 class Tape(list):
     """The recorded program of one sample: a list of :class:`TapeEntry`, parents first;
-    the last entry is the loss. ``str(tape)`` prints one line per node."""
+    the last entry is the loss. ``guards`` are the comparisons made on Values while
+    tracing (:class:`Guard`). ``str(tape)`` prints one line per node, then the guards."""
 
-    def __init__(self, entries: Sequence[TapeEntry] = (), labels: Sequence[str] = ()) -> None:
+    def __init__(
+        self,
+        entries: Sequence[TapeEntry] = (),
+        labels: Sequence[str] = (),
+        guards: Sequence[Guard] = (),
+    ) -> None:
         super().__init__(entries)
         self.labels = list(labels)  # the parameters' labels, for printing
+        self.guards = list(guards)
 
     def line(self, i: int) -> str:
         """Node ``i`` as one line: ``%3 = mul %1 %2``, ``%0 = x[0]``, ``%5 = const 2.0``."""
@@ -78,6 +101,7 @@ class Tape(list):
         lines = [self.line(i) for i in range(len(self))]
         if self:
             lines.append(f"loss = %{len(self) - 1}")
+        lines += [f"guard {g.text()}" for g in self.guards]
         return "\n".join(lines)
 
 
@@ -101,11 +125,14 @@ def trace(
     ys = [Value(float(v), label=f"y[{j}]") for j, v in enumerate(y)]
     where = f" (sample row {row})" if row is not None else ""
     token = _modes.set(_modes.get() & ~NO_GRAD)  # record, even inside no_grad()
+    comparisons: list[tuple[str, Value, Any, bool]] = []
+    recording = COMPARISONS.set(comparisons)
     try:
         result = loss_fn(xs, ys)
     except (ValueError, ArithmeticError) as e:  # an op's domain, or detect_anomaly()
         raise type(e)(f"{e}{where}") from None
     finally:
+        COMPARISONS.reset(recording)
         _modes.reset(token)
     aux = None
     if isinstance(result, tuple) and len(result) == 2:
@@ -119,7 +146,14 @@ def trace(
     leaves.update({id(v): ("y", j) for j, v in enumerate(ys)})
     position: dict[int, int] = {}
     entries: list[TapeEntry] = []
-    order = _order(result, leaves) if any(p.parents for p in params) else topological_order(result)
+    operands = [v for c in comparisons for v in c[1:3] if isinstance(v, Value)]
+    if operands or any(p.parents for p in params):
+        seen: set[int] = set()
+        order = _order([result], leaves, seen)
+        # Values compared but not below the loss go in before it: the loss stays last.
+        order[-1:-1] = _order(operands, leaves, seen)
+    else:
+        order = topological_order(result)
     for v in order:
         kind = leaves.get(id(v))
         if kind is not None:
@@ -130,11 +164,19 @@ def trace(
             entries.append(TapeEntry(v.op, tuple(position[id(p)] for p in v.parents)))
         position[id(v)] = len(entries) - 1
     labels = [p.label for p in params]
+    guards = list(
+        dict.fromkeys(  # each distinct comparison once, in the order made
+            Guard(op, position[id(a)], position[id(b)], 0.0, outcome)
+            if isinstance(b, Value)
+            else Guard(op, position[id(a)], None, float(b), outcome)
+            for op, a, b, outcome in comparisons
+        )
+    )
     aux_nodes = None
     if aux is not None:
         aux_list = [aux] if isinstance(aux, Value) else list(aux)
         aux_nodes = [_aux_position(a, position) for a in aux_list]
-    return Tape(entries, labels), aux_nodes
+    return Tape(entries, labels, guards), aux_nodes
 
 
 def _aux_position(a: Any, position: dict[int, int]) -> int:
@@ -146,22 +188,26 @@ def _aux_position(a: Any, position: dict[int, int]) -> int:
     return position[id(a)]
 
 
-def _order(root: Value, leaves: dict[int, Any]) -> list[Value]:
-    """``topological_order(root)``, stopping at parameters (a parameter is a leaf here)."""
+def _order(roots: Sequence[Value], leaves: dict[int, Any], seen: set[int]) -> list[Value]:
+    """The nodes below ``roots`` not yet ``seen``, each after its parents (as
+    ``topological_order``), stopping at parameters (a parameter is a leaf here)."""
     order: list[Value] = []
-    seen = {id(root)}
-    stack: list[tuple[Value, int]] = [(root, 0)]
-    while stack:
-        v, i = stack.pop()
-        parents = () if id(v) in leaves else v.parents
-        if i < len(parents):
-            stack.append((v, i + 1))
-            p = parents[i]
-            if id(p) not in seen:
-                seen.add(id(p))
-                stack.append((p, 0))
-        else:
-            order.append(v)
+    for root in roots:
+        if id(root) in seen:
+            continue
+        seen.add(id(root))
+        stack: list[tuple[Value, int]] = [(root, 0)]
+        while stack:
+            v, i = stack.pop()
+            parents = () if id(v) in leaves else v.parents
+            if i < len(parents):
+                stack.append((v, i + 1))
+                p = parents[i]
+                if id(p) not in seen:
+                    seen.add(id(p))
+                    stack.append((p, 0))
+            else:
+                order.append(v)
     return order
 
 
@@ -495,18 +541,16 @@ class _OpGroup:
         g = G[self.space][:, self.out.sel]
         out = A[self.space][:, self.out.sel]
         local = self.vop.rule(out, *xs)
-        finite = None
         for a, d, needs in zip(self.args, local, self.needs):
             if not needs:
                 continue
-            c = d * g
-            if isinstance(d, np.ndarray):
-                if finite is None:
-                    finite = _finite(g)
-                if not finite:  # a zero local derivative passes on exactly 0, even against inf
-                    c = np.where(d == 0, 0.0, c)
-            elif d == 0:
+            if not isinstance(d, np.ndarray) and d == 0:
                 continue
+            c = d * g
+            if not _finite(c):  # 0 × anything = 0, as backward: a zero local derivative
+                # passes on nothing even against an infinite gradient, and a zero gradient
+                # passes nothing on even through an infinite slope
+                c = np.where((g == 0) | (d == 0), 0.0, c)
             a.add(G[a.space], c)
 
 
@@ -619,14 +663,15 @@ class _SumGroup:
                 self.windex.ravel(), weights=(V.T @ g).ravel(), minlength=G[1].shape[1]
             )
             return
-        # Term by term, so that a zero factor passes on exactly 0 even against inf.
+        # Term by term, so that a zero factor passes on exactly 0 even against inf
+        # (a zero local derivative, or a zero gradient through an infinite slope).
         gt = g[:, self.ts]
         w = A[1][0][self.tw]
         vt = V[:, self.tv]
-        dw = np.where(vt == 0, 0.0, vt * gt).sum(axis=0)
+        dw = np.where((vt == 0) | (gt == 0), 0.0, vt * gt).sum(axis=0)
         self.W.add(G[1], dw[None, :])
         if self.v_needs:
-            dv = np.where(w == 0, 0.0, w * gt)
+            dv = np.where((w == 0) | (gt == 0), 0.0, w * gt)
             _Columns(0, self.V.cols[self.tv].tolist()).add(G[0], dv)
 
 
@@ -756,6 +801,9 @@ class _Program:
         self.width = width
         self.root = col[len(tape) - 1]
         self.col = col
+        self.guards = [
+            (g, col[g.a], col[g.b] if g.b is not None else g.number) for g in tape.guards
+        ]
 
     def run(
         self,
@@ -791,6 +839,8 @@ class _Program:
                 saved.append(group.forward(A, run))
                 if anomaly:
                     run.anomaly(group, A[group.space][:, group.out.sel], "forward")
+            if self.guards:
+                self.check_guards(A)
             space, c = self.root
             losses = A[space][:, c]
             loss = float(losses.sum() * (1.0 / n)) if space == 0 else float(losses[0])
@@ -811,6 +861,39 @@ class _Program:
                 space, c = self.col[i]
                 values[:, k] = A[space][:, c]
         return loss, grads, values
+
+    def check_guards(self, A: list[Any]) -> None:
+        """Raise ValueError at the first row where a comparison traced on Values comes
+        out otherwise: that row would take another branch of ``loss_fn``."""
+        import numpy as np
+
+        for guard, (sa, ca), right in self.guards:
+            a = A[sa][:, ca]
+            b = A[right[0]][:, right[1]] if isinstance(right, tuple) else right
+            held = _COMPARE[guard.op](a, b)
+            broken = np.flatnonzero(held != guard.outcome)
+            if not len(broken):
+                continue
+            r = int(broken[0])
+            per_sample = sa == 0 or (isinstance(right, tuple) and right[0] == 0)
+            where = f"sample row {r}" if per_sample else "the parameters as they are now"
+            tape = self.tape
+            rhs = repr(tape.line(guard.b)) if guard.b is not None else repr(guard.number)
+            raise ValueError(
+                f"compile: loss_fn compared Values while traced ({guard.text()}: "
+                f"{tape.line(guard.a)!r} {guard.op} {rhs}), and the comparison is "
+                f"{not guard.outcome} for {where}: loss_fn takes another branch there than "
+                "in the traced sample, which the tape cannot replay; write the choice with "
+                "an op (relu, max, abs) instead"
+            )
+
+
+_COMPARE = {
+    "<": lambda a, b: a < b,
+    "<=": lambda a, b: a <= b,
+    ">": lambda a, b: a > b,
+    ">=": lambda a, b: a >= b,
+}
 
 
 class CompiledStep:
@@ -873,26 +956,29 @@ class CompiledStep:
         return loss
 
     def _program(self, X: Any, Y: Any) -> tuple[_Program, Any]:
-        """The program for X's and Y's widths: traced on the first call, checked against
-        a second sample as soon as a batch holds one that differs from the first."""
-        import numpy as np
-
+        """The program for X's and Y's widths: traced on the first call on the first row
+        without a NaN, and checked against up to :data:`CHECKED_ROWS` other rows (the
+        rows holding the columns' extremes first) as soon as a batch holds a row that
+        differs from the traced one."""
         key = (X.shape[1], Y.shape[1])
         entry = self._programs.get(key)
         if entry is None:
-            tape, aux = trace(self.loss_fn, self.params, X[0], Y[0], row=0)
+            r0 = _traced_row(X, Y)
+            tape, aux = trace(self.loss_fn, self.params, X[r0], Y[r0], row=r0)
             self._check_aux(aux)
-            program = _Program(tape, len(self.params), *key, keep=aux or ())
-            entry = [program, aux, (X[0].copy(), Y[0].copy())]
+            keep = [*(aux or ()), *(i for g in tape.guards for i in (g.a, g.b) if i is not None)]
+            program = _Program(tape, len(self.params), *key, keep=keep)
+            entry = [program, aux, (r0, X[r0].copy(), Y[r0].copy())]
             self._programs[key] = entry
             self.tape, self.plan = tape, program.plan
         program, aux, first = entry
-        if first is not None:  # not yet checked against a second sample
-            differs = np.flatnonzero((X != first[0]).any(axis=1) | (Y != first[1]).any(axis=1))
-            if len(differs):
-                r = int(differs[0])
-                second, _ = trace(self.loss_fn, self.params, X[r], Y[r], row=r)
-                compare_tapes(program.tape, second, (0, r))
+        if first is not None:  # not yet checked against other samples
+            r0, x0, y0 = first
+            rows = _rows_to_check(X, Y, x0, y0)
+            for r in rows:
+                other, _ = trace(self.loss_fn, self.params, X[r], Y[r], row=r)
+                compare_tapes(program.tape, other, (r0, r))
+            if rows:
                 entry[2] = None
         return program, aux
 
@@ -903,6 +989,38 @@ class CompiledStep:
             raise TypeError(
                 "compile: loss_fn returned a pair; pass has_aux=True to get its second element"
             )
+
+
+CHECKED_ROWS = 8  # rows the first call traces besides the traced one, to compare tapes
+
+
+def _traced_row(X: Any, Y: Any) -> int:
+    """The first row without a NaN (a NaN compares False everywhere, so the branches a
+    NaN row takes say nothing of the others), or row 0 when every row has one."""
+    import numpy as np
+
+    clean = np.flatnonzero(~(np.isnan(X).any(axis=1) | np.isnan(Y).any(axis=1)))
+    return int(clean[0]) if len(clean) else 0
+
+
+def _rows_to_check(X: Any, Y: Any, x0: Any, y0: Any) -> list[int]:
+    """Up to CHECKED_ROWS rows, never one with a NaN nor one equal to the traced sample
+    (x0, y0): the first row that differs, then the rows that hold the most columns'
+    smallest or largest values (a branch on ``v.data > t`` flips at the extremes first)."""
+    import numpy as np
+
+    D = np.concatenate([X, Y], axis=1)
+    differs = (D != np.concatenate([x0, y0])).any(axis=1) & ~np.isnan(D).any(axis=1)
+    rows = np.flatnonzero(differs)
+    if not len(rows):
+        return []
+    sub = D[rows]
+    extremes = np.concatenate([sub.argmin(axis=0), sub.argmax(axis=0)])
+    counts = np.bincount(extremes, minlength=len(rows))
+    counts[0] = len(extremes) + 1  # the first differing row comes first
+    ranked = np.argsort(-counts, kind="stable")
+    ranked = ranked[counts[ranked] > 0][:CHECKED_ROWS]
+    return [int(rows[i]) for i in ranked]
 
 
 def compile(

@@ -150,6 +150,7 @@ def _compiled_step(
 
     from autograd_lite import compile
 
+    _check_targets(model, rows, targets, loss_fn)
     X = np.asarray(rows, dtype=np.float64)
     with no_grad():
         first = model(rows[0])
@@ -178,6 +179,36 @@ def _compiled_step(
         return value, right
 
     return step
+
+
+def _check_targets(
+    model: Module, rows: list[list[float]], targets: list[Any], loss_fn: LossFn
+) -> None:
+    """Raise what the scalar path raises for a bad target, before any compiled step.
+
+    The replay passes targets as rows of numbers, so the loss's own checks (a class
+    index in range, a hinge label in {−1, 0, 1}, a finite regression target) would run
+    only on the traced sample. The distinct targets are found at once with NumPy; the
+    scalar loss runs on the first row of each (at most 256; beyond, on the rows of the
+    smallest, the largest and any non-finite target), so every message is the scalar
+    path's own.
+    """
+    import numpy as np
+
+    try:
+        T = np.asarray(targets, dtype=np.float64)
+    except (TypeError, ValueError):  # ragged lists: the scalar loss says what is wrong
+        checked = range(len(targets))
+    else:
+        flat = T.reshape(len(T), -1)
+        _, first = np.unique(flat, axis=0, return_index=True)
+        if len(first) > 256:
+            bad = np.flatnonzero(~np.isfinite(flat).all(axis=1))[:1]
+            first = np.concatenate([bad, flat.argmin(axis=0), flat.argmax(axis=0)])
+        checked = sorted({int(j) for j in first})
+    with no_grad():
+        for j in checked:
+            loss_fn(model(rows[j]), targets[j])
 
 
 def fit(

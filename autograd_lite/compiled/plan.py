@@ -94,12 +94,14 @@ def _fuse(tape: Tape, keep: Sequence[int] = ()) -> tuple[list[_Node], list[bool]
         if e.op in LEAVES:
             nodes[i] = _Node("leaf", static[i], i)
             continue
-        if e.op == "max":  # max(max(t0, t1), t2): the partial max used only here
+        if e.op == "max" and static[e.parents[1]] == static[i]:
+            # max(max(t0, t1), t2): the partial max used only here; every term of the
+            # chain in the chain's space (the running maximum reads one block)
             a, b = e.parents
             if a in chains and uses[a] == 1 and static[a] == static[i]:
                 chains[i] = chains.pop(a) + [b]
                 absorbed[a] = True
-            else:
+            elif static[a] == static[i]:
                 chains[i] = [a, b]
         if e.op != "add":
             node = _Node("op", static[i], i)
@@ -301,6 +303,15 @@ class Program:
         # layer's products read X itself.
         self.x_in_D = any(c < d for c in reads)
         self._buffers: dict[int, tuple[Any, Any]] = {}
+        # The parameter row and its gradient, held across calls: constants written once,
+        # the parameters copied in each call, views of the layers' weights made once.
+        self.S = np.empty((1, width[1]), dtype=self.dtype)
+        self.G1 = np.empty((1, width[1]), dtype=self.dtype)
+        self.S[0, 0] = 0.0
+        self.S[0, 1 + n_params : 1 + n_params + len(consts)] = self.consts
+        for group in self.groups:
+            if isinstance(group, SumGroup):
+                group.bind(self.S, self.G1)
 
     def buffers(self, n: int) -> tuple[Any, Any]:
         """The per-sample values and gradients for a batch of n rows, reused between calls
@@ -338,10 +349,8 @@ class Program:
         if self.x_in_D:
             D[:, :d] = X
         D[:, d : d + m] = Y
-        S = np.empty((1, self.width[1]), dtype=self.dtype)
-        S[0, 0] = 0.0
+        S = self.S
         S[0, 1 : 1 + self.P] = theta
-        S[0, 1 + self.P : 1 + self.P + len(self.consts)] = self.consts
         A = [D, S]
         run = Run(X)
         saved = []
@@ -383,7 +392,8 @@ class Program:
         times its gradient into its inputs' gradients."""
         n = G0.shape[0]
         G0.fill(0.0)  # reused: zeroed in place (no fresh pages)
-        G = [G0, np.zeros((1, self.width[1]), dtype=self.dtype)]
+        self.G1.fill(0.0)
+        G = [G0, self.G1]
         space, c = self.root
         G[space][:, c] = 1.0 / n if space == 0 else 1.0
         for group, s in zip(reversed(self.groups), reversed(saved)):

@@ -224,6 +224,12 @@ class SumGroup:
                 index = np.zeros((K, S), dtype=np.intp)
                 index[self.tv, self.ts] = self.tw
                 self.windex = index
+                self.wflat = index.ravel()
+                self.wunique = len(set(self.wflat.tolist())) == index.size
+                # A layer's weights lie in the parameter row at base + s·(K + 1) + k (each
+                # unit's K weights, then its bias): then W is a strided view of that row,
+                # neither gathered in the forward pass nor scattered in the backward.
+                self.strides = _affine(index)
                 # The products read every input column in order: V is X itself.
                 self.from_x = (
                     isinstance(self.V.sel, slice) and self.V.sel == slice(0, d) and not self.v_needs
@@ -238,7 +244,9 @@ class SumGroup:
             V = run.X if self.from_x else A[0][:, self.V.sel]
             W, ok = None, False
             if self.dense:
-                W = A[1][0][self.windex]
+                # the weights' view of the parameter row (the plain version: a gather,
+                # A[1][0][self.windex], a new K × S array every call)
+                W = self.W_view if self.strides is not None else A[1][0][self.windex]
                 # out = V @ W, computed as (Wᵀ Vᵀ)ᵀ straight into the block. A finite
                 # result means every operand was finite (an inf or NaN operand leaves an
                 # inf or NaN in its row or column): one check instead of one per operand.
@@ -276,9 +284,13 @@ class SumGroup:
         if ok and (not careful or finite(g)):
             if self.v_needs:
                 self.V.add(G[0], (W @ g.T).T)  # column-major, as G
-            G[1][0] += np.bincount(
-                self.windex.ravel(), weights=(V.T @ g).ravel(), minlength=G[1].shape[1]
-            )
+            dW = V.T @ g
+            if self.strides is not None:  # the plain version: the bincount below
+                self.dW_view += dW
+            elif self.wunique:
+                G[1][0, self.wflat] += dW.ravel()
+            else:
+                G[1][0] += np.bincount(self.wflat, weights=dW.ravel(), minlength=G[1].shape[1])
             return
         # Term by term, so that a zero factor passes on exactly 0 even against inf
         # (a zero local derivative, or a zero gradient through an infinite slope).
@@ -290,6 +302,36 @@ class SumGroup:
         if self.v_needs:
             dv = np.where((w == 0) | (gt == 0), 0.0, w * gt)
             Columns(0, self.V.cols[self.tv].tolist()).add(G[0], dv)
+
+    def bind(self, S: Any, G1: Any) -> None:
+        """Views of the weights in the parameter row S and its gradient G1, both held by
+        the program across calls (as_strided costs microseconds: made once)."""
+        if self.lin and self.dense and self.strides is not None:
+            self.W_view, self.dW_view = self.weights(S[0]), self.weights(G1[0])
+
+    def weights(self, row: Any) -> Any:
+        """The K × S weight matrix in ``row``, a strided view (``strides`` not None)."""
+        base, sk, ss = self.strides
+        K, S = self.windex.shape
+        item = row.itemsize
+        return np.lib.stride_tricks.as_strided(
+            row[base:], shape=(K, S), strides=(sk * item, ss * item), writeable=True
+        )
+
+
+def _affine(index: Any) -> tuple[int, int, int] | None:
+    """(base, step along k, step along s) when index[k, s] = base + k·sk + s·ss, with
+    positive steps and no two entries equal (so a view of the row may be written)."""
+    K, S = index.shape
+    base = int(index[0, 0])
+    sk = int(index[1, 0] - base) if K > 1 else 1
+    ss = int(index[0, 1] - base) if S > 1 else K
+    if base == 0 or sk < 1 or ss < 1:
+        return None
+    expected = base + np.arange(K)[:, None] * sk + np.arange(S)[None, :] * ss
+    if not np.array_equal(expected, index) or len(set(index.ravel().tolist())) != index.size:
+        return None
+    return base, sk, ss
 
 
 class Run:

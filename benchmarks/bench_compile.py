@@ -309,10 +309,12 @@ def main(argv: list[str] | None = None) -> dict[tuple[str, int], dict[str, list[
     )
     parser.add_argument("--block-ms", type=float, default=50.0, help="each engine's block, a round")
     parser.add_argument("--no-peers", action="store_true", help="without PyTorch and JAX")
-    parser.add_argument("--quick", action="store_true", help="a smoke run: n = 1, 10, 1 round")
+    parser.add_argument("--quick", action="store_true", help="a smoke run: 1 round, tiny blocks")
     args = parser.parse_args(argv)
-    if args.quick:
-        args.sizes, args.rounds, args.block_ms, args.scalar_max = "1,10", 1, 1.0, 10
+    if args.quick:  # sizes 1 and 10 unless given
+        args.rounds, args.block_ms, args.scalar_max = 1, 1.0, 10
+        if args.sizes == parser.get_default("sizes"):
+            args.sizes = "1,10"
     torch = jax = None
     if not args.no_peers:
         try:

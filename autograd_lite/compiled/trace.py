@@ -132,15 +132,25 @@ def trace(
         order[-1:-1] = _order(operands, leaves, seen)
     else:
         order = topological_order(result)
-    for v in order:
-        kind = leaves.get(id(v))
+    # One pass over the nodes, written for speed (it runs for every row the first call
+    # checks): the plain version is
+    #     entries.append(TapeEntry(v.op, tuple(position[id(p)] for p in v.parents)))
+    # here the parents are read from _a/_b and the NamedTuple is made by tuple.__new__.
+    make = tuple.__new__
+    append = entries.append
+    for k, v in enumerate(order):
+        vid = id(v)
+        kind = leaves.get(vid)
+        a = v._a
         if kind is not None:
-            entries.append(TapeEntry(kind[0], (), kind[1]))
-        elif not v.parents:
-            entries.append(TapeEntry("const" if v.is_constant else "value", (), v.data))
+            append(make(TapeEntry, (kind[0], (), kind[1])))
+        elif a is None:
+            append(make(TapeEntry, ("const" if v.is_constant else "value", (), v.data)))
         else:
-            entries.append(TapeEntry(v.op, tuple(position[id(p)] for p in v.parents)))
-        position[id(v)] = len(entries) - 1
+            b = v._b
+            parents = (position[id(a)],) if b is None else (position[id(a)], position[id(b)])
+            append(make(TapeEntry, (v.op, parents, None)))
+        position[vid] = k
     labels = [p.label for p in params]
     guards = list(
         dict.fromkeys(  # each distinct comparison once, in the order made
@@ -198,6 +208,8 @@ def _same_leaf(a: Any, b: Any) -> bool:
 
 def compare_tapes(first: Tape, second: Tape, rows: tuple[int, int]) -> None:
     """Raise ValueError at the first node where two samples' tapes differ."""
+    if first == second:  # the common case, compared in C (a NaN leaf falls through)
+        return
     r0, r1 = rows
     for i in range(max(len(first), len(second))):
         a = first[i] if i < len(first) else None

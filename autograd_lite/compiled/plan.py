@@ -279,7 +279,7 @@ class Program:
                     reads.update(terms.cols.tolist())
             else:
                 args = [
-                    Columns(key[3][k], [col[node.args[k]][1] for node in nodes])
+                    Columns(key[3][k], [col[node.args[k]][1] for node in nodes], broadcast=True)
                     for k in range(len(nodes[0].args))
                 ]
                 group = OpGroup(key[2], space, out, args, [node.tape for node in nodes])

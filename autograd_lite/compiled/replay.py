@@ -43,13 +43,19 @@ def finite(a: Any) -> bool:
 class Columns:
     """A gather from (or a scatter-add into) columns of one space's array."""
 
-    def __init__(self, space: int, cols: Sequence[int]) -> None:
+    def __init__(self, space: int, cols: Sequence[int], broadcast: bool = False) -> None:
         self.space = space
         self.cols = np.asarray(cols, dtype=np.intp)
         k = len(cols)
         contiguous = k > 0 and all(cols[j] == cols[0] + j for j in range(k))
         self.sel: Any = slice(cols[0], cols[0] + k) if contiguous else self.cols
-        self.dup = len(set(cols)) < k
+        # An op's argument that is one column repeated (the m of z − m, the lse of
+        # lse − s): with ``broadcast``, read as an (n, 1) view that the op broadcasts,
+        # where the plain version gathers k copies of it.
+        self.single = broadcast and k > 1 and len(set(cols)) == 1
+        if self.single:
+            self.sel = slice(cols[0], cols[0] + 1)
+        self.dup = len(set(cols)) < k and not self.single
         if self.dup:
             order = np.argsort(self.cols, kind="stable")
             sorted_cols = self.cols[order]
@@ -60,7 +66,9 @@ class Columns:
         """G[:, cols] += c, summing repeated columns (and rows, into the static space)."""
         if self.space == 1 and c.shape[0] > 1:
             c = np.add.reduce(c, axis=0, keepdims=True)
-        if not self.dup:
+        if self.single:  # the repeated column gathers the row's sum
+            G[:, self.sel] += np.add.reduce(c, axis=1, keepdims=True)
+        elif not self.dup:
             G[:, self.sel] += c
         elif self.space == 1:
             G[0] += np.bincount(self.cols, weights=c[0], minlength=G.shape[1])
@@ -275,7 +283,10 @@ class SumGroup:
     def backward(self, A: list[Any], G: list[Any], saved: Any, careful: bool) -> None:
         g = G[self.space][:, self.out.sel]
         if self.terms is not None and self.t_needs:
-            self.terms.add(G[self.space], g[:, self.tsum])
+            # one sum's terms: its gradient broadcasts (the plain version gathers g[:, tsum])
+            self.terms.add(
+                G[self.space], g if self.S == 1 and not self.terms.dup else g[:, self.tsum]
+            )
         if self.bias is not None and self.b_needs:
             self.bias.add(G[1], g[:, self.bwhich] if not isinstance(self.bwhich, slice) else g)
         if not self.lin:

@@ -299,6 +299,22 @@ def first_call(width: int, repeats: int) -> tuple[float, float]:
     return statistics.median(firsts), statistics.median(scalars)
 
 
+def memory_per_row(workload: str, n: int) -> tuple[float, float]:
+    """(bytes per row the program holds: values and gradients, peak bytes per row that a
+    step allocates beyond them), float64, measured with tracemalloc on a second call."""
+    import tracemalloc
+
+    X, Y = data(workload, n)
+    engine = Compiled(workload, X, Y, flat=True)
+    engine.step()  # the buffers for n rows are made here
+    tracemalloc.start()
+    engine.step()
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    held = 2 * engine.step_fn.program.width[0] * 8
+    return held, peak / n
+
+
 def main(argv: list[str] | None = None) -> dict[tuple[str, int], dict[str, list[float]]]:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=5, help="alternating rounds (default 5)")
@@ -360,6 +376,11 @@ def main(argv: list[str] | None = None) -> dict[tuple[str, int], dict[str, list[
                 print(f"    {name:18}{med * 1e3:11.3f}  {spread:24}{med / base:9.2f}")
     summary(results)
     if not args.quick:
+        n = max(int(s) for s in args.sizes.split(","))
+        print(f"\nmemory per row (float64, n = {n:,}): held by the program + a step's peak")
+        for workload in args.workloads.split(","):
+            held, peak = memory_per_row(workload, n)
+            print(f"  {workload:8}{held:8.0f} B held + {peak:6.0f} B allocated by a step")
         print("\nfirst call (trace + check + plan + run, 100 rows) ÷ one scalar forward+backward")
         for width in (16, 64, 256):
             first, scalar = first_call(width, 3)

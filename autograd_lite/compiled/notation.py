@@ -127,7 +127,7 @@ def _backward(group: Any, name: str, names: _Names, single: Any) -> list[str]:
                 # a column repeated in the block (m in z − m) gathers the row's sum
                 lines.append(
                     f"d{a} {eq} {minus}rowsum({g})"
-                    if group.args[k].dup
+                    if group.args[k].dup or group.args[k].single
                     else f"d{a} {eq} {minus}{g}"
                 )
             elif group.op == "mul":

@@ -204,8 +204,11 @@ class Program:
 
     Memory: the per-sample values and their gradients are two n × ``width[0]``
     arrays of ``dtype`` (8 bytes an entry for float64, 4 for float32), kept between
-    calls of the same batch size (the last :data:`BUFFERS` sizes), so a call
-    allocates no large array but the ones NumPy's calls return.
+    calls of the same batch size (the last :data:`BUFFERS` sizes): per row
+    2 × width[0] × 8 bytes in float64, 1.2 kB for the 2-16-16-1 demo, 1.4 kB for a
+    2-16-16-3 softmax, 3.1 kB for 64-32-10; a step allocates about 0.15–0.4 kB a row
+    more for the arrays NumPy's calls return (benchmarks/bench_compile.py measures
+    both). Not thread-safe: a program's buffers serve one call at a time.
     """
 
     BUFFERS = 4

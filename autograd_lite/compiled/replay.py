@@ -144,25 +144,38 @@ class MaxGroup:
 
     def forward(self, A: list[Any], run: Run) -> Any:
         Z = A[self.terms.space][:, self.terms.sel]
+        out = A[self.space][:, self.out.sel]
+        np.max(Z, axis=1, keepdims=True, out=out)  # a NaN wins, as in the chain
+        if not out.all():  # a zero: at a tie of ±0 the chain keeps the first side, where
+            out[...] = self.chain(Z)[:, -1:]  # np.max may not: step by step, as the table
+        return Z
+
+    def chain(self, Z: Any) -> Any:
+        """The chain's partial maxima P_k = max(P_{k−1}, z_k), as the op table's max."""
         P = np.maximum.accumulate(Z, axis=1)
-        if not P.all():  # a zero: ties of ±0 keep the first side in the engine's max,
-            P = Z.copy()  # np.maximum may take the second: step by step, as the table
+        if not P.all():  # a zero: ties of ±0 keep the first side in the table's max
+            P = Z.copy()
             for k in range(1, Z.shape[1]):
                 x, y = P[:, k - 1], Z[:, k]
                 P[:, k] = np.where((x < y) | (y != y), y, x)
-        A[self.space][:, self.out.sel] = P[:, -1:]
-        return Z, P
+        return P
 
-    def backward(self, A: list[Any], G: list[Any], saved: Any, careful: bool) -> None:
+    def backward(self, A: list[Any], G: list[Any], Z: Any, careful: bool) -> None:
         if not self.needs:
             return
-        Z, P = saved
         g = G[self.space][:, self.out.sel]
-        dP, dZ = self.rule(None, P[:, :-1], Z[:, 1:])
-        F = np.empty_like(Z)
-        F[:, -1] = 1.0
-        F[:, :-1] = np.cumprod(dP[:, ::-1], axis=1)[:, ::-1]  # Π_{j ≥ k} ∂P_j/∂P_{j−1}
-        F[:, 1:] *= dZ
+        top = Z == A[self.space][:, self.out.sel]
+        if (np.add.reduce(top, axis=1) == 1).all():
+            # One largest term in every row (no tie with it, no NaN): the chain passes
+            # all of g to it and exactly 0 to every other term, whatever their ties.
+            F: Any = top
+        else:  # the chain's rule step by step: ½ at each tie on the way up, 1 with a NaN
+            P = self.chain(Z)
+            dP, dZ = self.rule(None, P[:, :-1], Z[:, 1:])
+            F = np.empty_like(Z)
+            F[:, -1] = 1.0
+            F[:, :-1] = np.cumprod(dP[:, ::-1], axis=1)[:, ::-1]  # Π_{j ≥ k} ∂P_j/∂P_{j−1}
+            F[:, 1:] *= dZ
         c = F * g
         if careful:
             c = zero_times_anything(c, F, g)
@@ -252,9 +265,10 @@ class SumGroup:
             V = run.X if self.from_x else A[0][:, self.V.sel]
             W, ok = None, False
             if self.dense:
-                # the weights' view of the parameter row (the plain version: a gather,
-                # A[1][0][self.windex], a new K × S array every call)
-                W = self.W_view if self.strides is not None else A[1][0][self.windex]
+                # the weights from their view of the parameter row, copied into one
+                # contiguous K × S block (BLAS multiplies a strided view several times
+                # slower); the plain version gathers them, A[1][0][self.windex]
+                W = self.W_view.copy() if self.strides is not None else A[1][0][self.windex]
                 # out = V @ W, computed as (Wᵀ Vᵀ)ᵀ straight into the block. A finite
                 # result means every operand was finite (an inf or NaN operand leaves an
                 # inf or NaN in its row or column): one check instead of one per operand.

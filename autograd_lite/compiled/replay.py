@@ -61,6 +61,12 @@ class Columns:
             sorted_cols = self.cols[order]
             starts = np.flatnonzero(np.r_[True, sorted_cols[1:] != sorted_cols[:-1]])
             self.order, self.starts, self.unique = order, starts, sorted_cols[starts]
+        if space == 0 and not self.single and not self.dup:
+            self.add = self._add_block  # type: ignore[method-assign]  # the common case
+
+    def _add_block(self, G: Any, c: Any) -> None:
+        """``add`` for distinct per-sample columns (the branches below, decided once)."""
+        G[:, self.sel] += c
 
     def add(self, G: Any, c: Any) -> None:
         """G[:, cols] += c, summing repeated columns (and rows, into the static space)."""

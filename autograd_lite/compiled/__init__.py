@@ -36,6 +36,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "CHECKED_ROWS",
+    "FLOAT32_RTOL",
     "CompiledStep",
     "Guard",
     "Tape",

@@ -91,7 +91,7 @@ SPECIAL = [
 VALUES = [0.0, -0.0, 1.0, -1.0, 0.5, 2.0, math.nan]
 
 
-@settings(max_examples=80, deadline=None)
+@settings(max_examples=300, deadline=None)
 @given(
     program=st.lists(
         st.tuples(

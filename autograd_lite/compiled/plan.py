@@ -369,6 +369,9 @@ class Program:
             losses = A[space][:, c]
             loss = float(losses.sum() * (1.0 / n)) if space == 0 else float(losses[0])
             if backward:
+                # Without masks first (the plain version is careful=True on every call:
+                # a finiteness check and np.where in every group); see replay's docstring
+                # for why a finite loss and finite gradients prove the masks changed nothing.
                 grads = self.backward(A, G0, saved, careful=anomaly, anomaly=anomaly, run=run)
                 if not anomaly and not (math.isfinite(loss) and finite(grads)):
                     # A NaN or an infinity took part: again with the engine's masks.

@@ -121,17 +121,19 @@ class Value:
 
     # Comparisons look at the data, so rules and user code can branch on a Value.
     # (No __eq__: Values are hashed and compared by identity, as graph nodes.)
+    # While ``compile`` traces a sample, each comparison is also written down
+    # (``_compared``): the replay checks on every row that it comes out the same.
     def __lt__(self, other: Any) -> bool:
-        return self.data < _data(other)
+        return _compared("<", self, other, self.data < _data(other))
 
     def __le__(self, other: Any) -> bool:
-        return self.data <= _data(other)
+        return _compared("<=", self, other, self.data <= _data(other))
 
     def __gt__(self, other: Any) -> bool:
-        return self.data > _data(other)
+        return _compared(">", self, other, self.data > _data(other))
 
     def __ge__(self, other: Any) -> bool:
-        return self.data >= _data(other)
+        return _compared(">=", self, other, self.data >= _data(other))
 
     # Arithmetic: each operator applies one op of the table; a number on
     # either side becomes a constant leaf. The recording case is written out
@@ -343,6 +345,20 @@ class Value:
 
 def _data(x: Any) -> float:
     return x.data if isinstance(x, Value) else x
+
+
+# The comparisons made on Values while ``compile`` traces (None when not tracing).
+COMPARISONS: ContextVar[list[tuple[str, Value, Any, bool]] | None] = ContextVar(
+    "autograd_lite_comparisons", default=None
+)
+
+
+def _compared(op: str, a: Value, b: Any, result: bool) -> bool:
+    """``result`` of ``a op b``, written down when a trace is recording comparisons."""
+    record = COMPARISONS.get()
+    if record is not None:
+        record.append((op, a, b, result))
+    return result
 
 
 ADD, SUB, MUL, DIV = OPS["add"], OPS["sub"], OPS["mul"], OPS["div"]

@@ -83,8 +83,10 @@ assert np.allclose(grads_compiled, grads_scalar, rtol=1e-13, atol=0)
 # A tape is the graph of *one* sample. If `loss_fn` looks at the numbers, by an
 # `if` on `v.data` or by turning a sample's number into a constant, another
 # sample would have recorded another graph, and replaying the first would give a
-# wrong gradient without a word. So `compile` traces a second, different sample
-# and compares: any difference is an error naming the first node that differs.
+# wrong gradient without a word. So the first call traces a few more rows (the
+# first that differs, then those holding the columns' smallest and largest values,
+# never a row with a NaN) and compares: any difference is an error naming the
+# first node that differs.
 
 # %%
 w = Value(0.5)
@@ -101,7 +103,24 @@ except ValueError as e:
     assert "differ at node %3" in str(e)
 
 # %% [markdown]
-# The fix is to write the choice as an op (`relu`, `max`): an op's derivative
+# A comparison of *Values* (`x[0] > 0` rather than `x[0].data > 0`) is seen by the
+# engine: while tracing, `compile` records it as a *guard*, listed at the end of the
+# tape, and checks it on every row of every call. A row where it comes out
+# otherwise is refused, even in a later call that traces nothing:
+
+# %%
+guarded = ag.compile(lambda x, y: (w * x[0]).tanh() if x[0] > 0 else (w * x[0]).sigmoid(), [w])
+guarded([[1.0], [2.0]], [0.0, 0.0])
+print(guarded.tape.guards[0].text())
+try:
+    guarded([[1.0], [2.0], [-3.0]], [0.0, 0.0, 0.0])
+except ValueError as e:
+    print(e)
+    assert "sample row 2" in str(e)
+
+# %% [markdown]
+# What no check can see is a branch on `.data` that none of the compared rows
+# takes. The fix is to write the choice as an op (`relu`, `max`): an op's derivative
 # rule makes the choice per sample, inside the replay. That is also why the
 # losses of `nn` never skip a term by looking at the data when their target is
 # given as Values (a class index becomes its one-hot row).
@@ -145,6 +164,41 @@ print("\n".join(demo_step.plan))
 assert len(demo_step.plan) < 20
 
 # %% [markdown]
+# ## The matrix program, next to the handwritten recursion
+#
+# `print(step.program)` writes the groups as the matrix equations they are, in the
+# notation of the derivations (docs/derivations.md §4): one row per sample, each line
+# naming the tape nodes it replays. Here is a 2-8-8-3 network with a softmax
+# cross-entropy, the network of §4.2 with $K = 3$ and $g$ = ReLU:
+
+# %%
+net = nn.MLP(2, [8, 8, 3], seed=0)
+net_step = ag.compile(lambda x, y: nn.softmax_cross_entropy(net(x), y), net.parameters())
+Xs, labels = nn.data.make_spirals(60, seed=0)
+net_step(Xs, np.eye(3)[labels])
+print(net_step.program)
+program_lines = [line.split("#")[0].strip() for line in str(net_step.program).splitlines()]
+for line in ["Z1 = X·W1ᵀ + b1", "dW3 = dZ3ᵀ·H2", "dH2 = dZ3·W3", "dZ2 = dH2 ⊙ 1[Z2 > 0]"]:
+    assert line in program_lines
+
+# %% [markdown]
+# Put it beside the recursion of §4.2, written for one point $h_0 = x$:
+#
+# $$a_k = W_k h_{k-1} + b_k,\quad h_k = g(a_k),\qquad
+# \nabla_{W_k} L = (\nabla_{a_k} L)\, h_{k-1}^\top,\quad
+# \nabla_{h_{k-1}} L = W_k^\top \nabla_{a_k} L,\quad
+# \nabla_{a_{k-1}} L = \nabla_{h_{k-1}} L \odot g'(a_{k-1}).$$
+#
+# Stack the points as rows and each column vector becomes a row of a matrix:
+# $a_k$ is a row of `Zk`, $h_k$ a row of `Hk`, and $W_k h_{k-1}$ becomes `H(k−1)·Wkᵀ`.
+# The three steps per layer are the program's three lines per layer, `dWk = dZkᵀ·H(k−1)`
+# (the outer products of all rows, summed), `dH(k−1) = dZk·Wk` and
+# `dZ(k−1) = dH(k−1) ⊙ 1[Z(k−1) > 0]`; the $1/n$ of the mean enters once, as `dT7 = 1/n`.
+# Nobody wrote these equations for `compile`: it found them in the scalar graph, where
+# each weight's many `mul` nodes and each unit's chain of `add`s line up into a
+# matrix product. The softmax's lines (`M`, `T1`…`T7`) are `nn.softmax_cross_entropy`
+# replayed op by op; together they compute $\nabla_{a_K} L = \hat y - e_\ell$ of §4.2.
+#
 # The whole step, forward and backward for 100 samples, is a few dozen NumPy
 # calls. Both engines on the same weights give the same numbers:
 
@@ -162,26 +216,33 @@ assert abs(loss_c - loss_s) <= 1e-12 * abs(loss_s) and relative <= 1e-12
 # %% [markdown]
 # ## The benchmark
 #
-# `benchmarks/bench_compile.py` (part of `make bench`) times micrograd's demo
-# step in four engines side by side in one process: they take turns for 5 rounds
-# and the script prints the median time per step with its spread. The numbers
-# below (medians, wall clock) were printed by that script on the project's 2-core
-# VM while other jobs shared it, so they move from run to run; the ratios are
-# steadier. They are quoted, not measured here: a notebook is no place for timing.
+# `benchmarks/bench_compile.py` times three workloads (this demo, a 2-16-16-3 spirals
+# network and a 64-32-10 digits network, both with softmax cross-entropy) at n = 1 …
+# 100,000 rows, against the scalar engine, a hand-written NumPy forward + backward (the
+# *floor*: what the same network costs written by hand), PyTorch and JAX on one thread,
+# in alternating rounds. The numbers below (CPU time per step, medians of 5 rounds) were
+# printed by that script for the demo step on the project's 2-core machine while other
+# jobs shared it, so they move from run to run; the ratios are steadier. They are
+# quoted, not measured here: a notebook is no place for timing.
 #
-# | engine | 100 points | 1,000 points |
-# |---|---|---|
-# | compiled replay | 0.33 ms | 0.82 ms |
-# | scalar engine | 80 ms | 822 ms |
-# | micrograd 0.1.0 | 200 ms | 2,830 ms |
-# | PyTorch batched, float64, one thread | 0.38 ms | 0.97 ms |
+# | engine | 100 points | 1,000 points | 100,000 points |
+# |---|---|---|---|
+# | compiled (gradients into `p.grad`, SGD on the Values) | 0.20 ms | 0.37 ms | 29 ms |
+# | compiled, flat parameter array (as `fit(compile=True)`) | 0.15 ms | 0.32 ms | 29 ms |
+# | NumPy floor, written by hand | 0.063 ms | 0.22 ms | 29 ms |
+# | PyTorch float64, one thread | 0.37 ms | 0.58 ms | 29 ms |
+# | JAX `jit` float64 | 0.10 ms | 0.28 ms | 53 ms |
+# | scalar engine | 41 ms | | |
 #
-# The compiled replay is about 250× faster than the scalar engine at 100 points
-# (1,000× at 1,000 points) and a little faster than PyTorch's batched float64, which
-# does the same thing (a matrix product per layer) from C++. The garbage
-# collector is paused for every engine during a step, as `nn.train.fit` does;
-# micrograd with it on is several times slower still. The scalar engine remains
-# the one to read, draw and check: `compile` only replays what it records.
+# At 100 points the replay is about 200× faster than the scalar engine, and faster than
+# PyTorch up to 10,000 points (level with it beyond); with large batches it runs at the
+# floor, because then the time
+# is in the matrix products, the same for everyone. With small batches what remains is
+# NumPy's cost per call (a microsecond each, and the replay makes a few dozen more than
+# the hand-written floor), where JAX's `jit`, one compiled program per step, is ahead.
+# The garbage collector is paused for every engine during a step, as `nn.train.fit`
+# does. The scalar engine remains the one to read, draw and check: `compile` only
+# replays what it records.
 #
 # ## A real data set: handwritten digits
 #
@@ -238,4 +299,6 @@ plt.show()
 #   by level and op, fusing sums and finding matrix products make the replay a
 #   handful of NumPy calls per layer.
 # - Tracing is only valid when the graph does not depend on the data: `compile`
-#   checks a second sample and refuses with the node that differs.
+#   compares the tapes of the rows at the columns' extremes, checks every comparison
+#   of Values on every row, and refuses with the node or the row that differs.
+# - `print(step.program)` shows the replay as the matrix equations of §4.

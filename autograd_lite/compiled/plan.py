@@ -1,0 +1,447 @@
+"""Stage 2 of ``compile``, the plan: a tape turned into a few big NumPy calls.
+
+Running the tape one NumPy call per node is only ~20× faster than the scalar
+engine: a NumPy call costs a microsecond whatever its size. The plan makes
+*fewer, bigger* calls:
+
+1. **Grouping.** Nodes at the same topological level (the longest path from a
+   leaf) that apply the same op run as one call on a block of columns.
+2. **Fused sums.** A chain of additions ``((b + t0) + t1) + ...`` whose partial
+   sums are used nowhere else is one n-ary sum (its gradient reaches every term
+   unchanged, so nothing is lost); a chain of ``max`` likewise one running maximum.
+3. **Matrix products.** The terms ``w·v`` of such sums, with ``w`` computed from
+   parameters only and ``v`` from the sample, are what a layer ``W·h + b`` is
+   made of: all sums of a level together are one matrix product.
+4. **Parameter-only values** (an L2 penalty written inside ``loss_fn``) do not
+   depend on the sample: they are computed once per call, not once per row.
+
+:class:`Program` holds the groups; ``str(program)`` prints them as matrix
+equations (see :mod:`.notation`), ``run`` replays them (:mod:`.replay`).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from .replay import Columns, MaxGroup, OpGroup, Run, SumGroup, finite
+from .trace import FIXED, LEAVES, Tape
+
+
+class _Node:
+    """A node of the replay program (after fusion).
+
+    kind: "leaf", "op", "sum" or "maxn". A sum has ``terms`` (same space as the sum),
+    ``lin`` pairs (w, v): w parameter-only, v per-sample, and ``bias`` (one
+    parameter-only node added to a per-sample sum, or None). A maxn is a chain
+    ``max(max(t0, t1), t2)…`` over its ``terms``.
+    """
+
+    __slots__ = ("kind", "op", "args", "terms", "lin", "bias", "static", "tape", "level")
+
+    def __init__(self, kind: str, static: bool, tape: int | None = None) -> None:
+        self.kind = kind
+        self.static = static
+        self.tape = tape
+        self.op = ""
+        self.args: list[int] = []
+        self.terms: list[int] = []
+        self.lin: list[tuple[int, int]] = []
+        self.bias: int | None = None
+        self.level = 0
+
+    def inputs(self) -> list[int]:
+        if self.kind == "op":
+            return self.args
+        if self.kind == "maxn":
+            return self.terms
+            return self.args
+        out = list(self.terms)
+        for w, v in self.lin:
+            out += (w, v)
+        if self.bias is not None:
+            out.append(self.bias)
+        return out
+
+
+def _fuse(tape: Tape, keep: Sequence[int] = ()) -> tuple[list[_Node], list[bool]]:
+    """The replay's nodes: add chains fused into sums, w·v terms and bias split off,
+    chains of three or more ``max`` into one row-wise maximum.
+
+    The nodes of ``keep`` (and the loss) are never fused away: their values are read.
+    """
+    n = len(tape)
+    static = [False] * n
+    uses = [0] * n
+    uses[-1] = 1  # the loss
+    for i in keep:
+        uses[i] += 1
+    for i, e in enumerate(tape):
+        if e.op in LEAVES:
+            static[i] = e.op == "param" or e.op in FIXED
+        else:
+            static[i] = all(static[p] for p in e.parents)
+            for p in e.parents:
+                uses[p] += 1
+    nodes: list[_Node | None] = [None] * n
+    sums: dict[int, list[int]] = {}
+    chains: dict[int, list[int]] = {}
+    absorbed = [False] * n
+    for i, e in enumerate(tape):
+        if e.op in LEAVES:
+            nodes[i] = _Node("leaf", static[i], i)
+            continue
+        if e.op == "max" and static[e.parents[1]] == static[i]:
+            # max(max(t0, t1), t2): the partial max used only here; every term of the
+            # chain in the chain's space (the running maximum reads one block)
+            a, b = e.parents
+            if a in chains and uses[a] == 1 and static[a] == static[i]:
+                chains[i] = chains.pop(a) + [b]
+                absorbed[a] = True
+            elif static[a] == static[i]:
+                chains[i] = [a, b]
+        if e.op != "add":
+            node = _Node("op", static[i], i)
+            node.op, node.args = e.op, list(e.parents)
+            nodes[i] = node
+            continue
+        terms: list[int] = []
+        for p in e.parents:
+            if tape[p].op == "add" and uses[p] == 1 and static[p] == static[i]:
+                part = sums.pop(p)
+                absorbed[p] = True
+                if terms:
+                    terms.extend(part)
+                else:
+                    terms = part  # steal the chain's list: a long chain stays linear
+            else:
+                terms.append(p)
+        sums[i] = terms
+    for i, terms in chains.items():
+        if len(terms) > 2:
+            node = _Node("maxn", static[i], i)
+            node.terms = terms
+            nodes[i] = node
+    extra: list[_Node] = []
+    for i, terms in sums.items():
+        node = _Node("sum", static[i], i)
+        nodes[i] = node
+        if static[i]:
+            node.terms = terms
+            continue
+        fixed = []
+        for t in terms:
+            e = tape[t]
+            if static[t]:
+                fixed.append(t)
+            elif e.op == "mul" and uses[t] == 1 and static[e.parents[0]] != static[e.parents[1]]:
+                a, b = e.parents
+                node.lin.append((a, b) if static[a] else (b, a))
+                absorbed[t] = True
+            else:
+                node.terms.append(t)
+        if len(fixed) == 1:
+            node.bias = fixed[0]
+        elif fixed:
+            bias = _Node("sum", True)
+            bias.terms = fixed
+            node.bias = n + len(extra)
+            extra.append(bias)
+    program = [node if not absorbed[i] else None for i, node in enumerate(nodes)] + extra
+    needs = [False] * len(program)
+    for i, e in enumerate(tape):  # a node needs a gradient if a parameter is below it
+        needs[i] = e.op == "param" or any(needs[p] for p in e.parents)
+    for j, node in enumerate(extra):
+        needs[n + j] = any(needs[t] for t in node.terms)
+    # Levels: the longest path from a leaf. Extra nodes read only tape nodes.
+    order = [i for i in range(n + len(extra)) if program[i] is not None]
+    order.sort(key=lambda i: (i >= n, i))
+    _levels(program, order)
+    return program, needs
+
+
+def _levels(program: list[_Node | None], order: list[int]) -> None:
+    done: set[int] = set()
+    pending = list(order)
+    while pending:  # extra nodes come last in order but may feed earlier sums: iterate
+        later = []
+        for i in pending:
+            node = program[i]
+            inputs = node.inputs() if node.kind != "leaf" else []
+            if any(j not in done for j in inputs):
+                later.append(i)
+                continue
+            node.level = 1 + max((program[j].level for j in inputs), default=-1)
+            done.add(i)
+        if len(later) == len(pending):
+            raise RuntimeError("compile: cyclic tape")  # cannot happen for a traced graph
+        pending = later
+
+
+def _describe(key: tuple, group: Any, k: int) -> str:
+    """One group as a line: ``level 3, per sample: relu ×16``."""
+    where = "per sample" if key[1] == 0 else "parameters only"
+    if key[2] == "maxn":
+        return f"level {key[0]}, {where}: max over {len(group.terms.cols)} (a running maximum)"
+    if key[2] != "sum":
+        return f"level {key[0]}, {where}: {key[2]} ×{k}"
+    parts = []
+    if group.lin:
+        shape = f"{len(group.V.cols)}×{k}"
+        parts.append(f"matrix product {shape}" if group.dense else f"{len(group.tv)} products")
+    if group.bias is not None:
+        parts.append("+ bias")
+    if group.terms is not None:
+        parts.append(f"+ {len(group.terms.cols)} terms")
+    return f"level {key[0]}, {where}: sum ×{k} (" + " ".join(parts).lstrip("+ ") + ")"
+
+
+class Program:
+    """A tape turned into grouped NumPy calls over a batch.
+
+    Memory: the per-sample values and their gradients are two n × ``width[0]``
+    arrays of ``dtype`` (8 bytes an entry for float64, 4 for float32), kept between
+    calls of the same batch size (the last :data:`BUFFERS` sizes): per row
+    2 × width[0] × 8 bytes in float64, 1.2 kB for the 2-16-16-1 demo, 1.4 kB for a
+    2-16-16-3 softmax, 3.1 kB for 64-32-10; a step allocates about 0.15–0.4 kB a row
+    more for the arrays NumPy's calls return (benchmarks/bench_compile.py measures
+    both). Not thread-safe: a program's buffers serve one call at a time.
+    """
+
+    BUFFERS = 4
+
+    def __init__(
+        self,
+        tape: Tape,
+        n_params: int,
+        d: int,
+        m: int,
+        keep: Sequence[int] = (),
+        dtype: Any = np.float64,
+    ) -> None:
+        self.tape, self.P, self.d, self.m, self.dtype = tape, n_params, d, m, np.dtype(dtype)
+        program, needs = _fuse(tape, keep)
+        # Columns: space 0 (per sample) = x, y, then groups; space 1 (static) = 0, params,
+        # constants, then groups.
+        col: dict[int, tuple[int, int]] = {}
+        consts = []
+        for i, e in enumerate(tape):
+            if e.op == "x":
+                col[i] = (0, e.leaf)
+            elif e.op == "y":
+                col[i] = (0, d + e.leaf)
+            elif e.op == "param":
+                col[i] = (1, 1 + e.leaf)
+        for i, e in enumerate(tape):
+            if e.op in FIXED:
+                col[i] = (1, 1 + n_params + len(consts))
+                consts.append(e.leaf)
+        self.consts = np.asarray(consts, dtype=self.dtype)
+        width = [d + m, 1 + n_params + len(consts)]
+        buckets: dict[tuple, list[int]] = {}
+        for i, node in enumerate(program):
+            if node is None or node.kind == "leaf":
+                continue
+            space = 1 if node.static else 0
+            if node.kind == "sum":
+                key: tuple = (node.level, space, "sum")
+            elif node.kind == "maxn":
+                key = (node.level, space, "maxn", i)
+            else:
+                arg_spaces = tuple(1 if program[a].static else 0 for a in node.args)
+                key = (node.level, space, node.op, arg_spaces)
+            buckets.setdefault(key, []).append(i)
+        self.groups: list[Any] = []
+        self.plan: list[str] = []  # one line per group, for teaching
+        self.keys: list[tuple] = []
+        reads: set[int] = set()  # the per-sample columns some group reads
+        for key in sorted(buckets, key=lambda k: (k[0], k[1], k[2:])):
+            members = buckets[key]
+            space = key[1]
+            start = width[space]
+            for j, i in enumerate(members):
+                col[i] = (space, start + j)
+            width[space] += len(members)
+            out = Columns(space, list(range(start, start + len(members))))
+            nodes = [program[i] for i in members]
+            if key[2] == "sum":
+                group: Any = SumGroup(space, out, nodes, col, needs, d)
+                if group.terms is not None and space == 0:
+                    reads.update(group.terms.cols.tolist())
+                if group.lin and not group.from_x:
+                    reads.update(group.V.cols.tolist())
+            elif key[2] == "maxn":
+                (node,) = nodes
+                terms = Columns(space, [col[t][1] for t in node.terms])
+                group = MaxGroup(space, out, terms, node.tape)
+                group.needs = any(needs[t] for t in node.terms)
+                if space == 0:
+                    reads.update(terms.cols.tolist())
+            else:
+                args = [
+                    Columns(key[3][k], [col[node.args[k]][1] for node in nodes], broadcast=True)
+                    for k in range(len(nodes[0].args))
+                ]
+                group = OpGroup(key[2], space, out, args, [node.tape for node in nodes])
+                group.needs = [any(needs[node.args[k]] for node in nodes) for k in range(len(args))]
+                reads.update(c for a in args if a.space == 0 for c in a.cols.tolist())
+            group.grad = any(needs[i] for i in members)
+            self.groups.append(group)
+            self.keys.append(key)
+            self.plan.append(_describe(key, group, len(members)))
+        self.width = width
+        self.root = col[len(tape) - 1]
+        self.col = col
+        self.needs = needs
+        self.guards = [
+            (g, col[g.a], col[g.b] if g.b is not None else g.number) for g in tape.guards
+        ]
+        for i in [len(tape) - 1, *keep]:
+            if col[i][0] == 0:
+                reads.add(col[i][1])
+        # X is copied into the per-sample array only when a group reads it there; a
+        # layer's products read X itself.
+        self.x_in_D = any(c < d for c in reads)
+        self._buffers: dict[int, tuple[Any, Any]] = {}
+        # The parameter row and its gradient, held across calls: constants written once,
+        # the parameters copied in each call, views of the layers' weights made once.
+        self.S = np.empty((1, width[1]), dtype=self.dtype)
+        self.G1 = np.empty((1, width[1]), dtype=self.dtype)
+        self.S[0, 0] = 0.0
+        self.S[0, 1 + n_params : 1 + n_params + len(consts)] = self.consts
+        for group in self.groups:
+            if isinstance(group, SumGroup):
+                group.bind(self.S, self.G1)
+
+    def buffers(self, n: int) -> tuple[Any, Any]:
+        """The per-sample values and gradients for a batch of n rows, reused between calls
+        (np.empty: no page is zeroed; every column is written before it is read)."""
+        pair = self._buffers.pop(n, None)
+        if pair is None:
+            if len(self._buffers) >= self.BUFFERS:
+                self._buffers.pop(next(iter(self._buffers)))
+            pair = (
+                np.empty((n, self.width[0]), dtype=self.dtype, order="F"),
+                np.empty((n, self.width[0]), dtype=self.dtype, order="F"),
+            )
+        self._buffers[n] = pair  # the most recent last
+        return pair
+
+    def run(
+        self,
+        theta: Any,
+        X: Any,
+        Y: Any,
+        *,
+        aux: Any = None,
+        backward: bool = True,
+        anomaly: bool = False,
+    ) -> tuple:
+        """(mean loss, ∂ mean / ∂ θ or None, aux values) for the rows of X and Y, at the
+        parameters θ (a flat array).
+
+        ``anomaly``: as inside ``detect_anomaly()``, a NaN or an infinity made by
+        any group, forward or backward, raises FloatingPointError naming the op.
+        """
+        n = X.shape[0]
+        D, G0 = self.buffers(n)
+        d, m = self.d, self.m
+        if self.x_in_D:
+            D[:, :d] = X
+        D[:, d : d + m] = Y
+        S = self.S
+        S[0, 1 : 1 + self.P] = theta
+        A = [D, S]
+        run = Run(X)
+        saved = []
+        grads = None
+        with np.errstate(all="ignore"):
+            for group in self.groups:
+                saved.append(group.forward(A, run))
+                if anomaly:
+                    run.anomaly(group, A[group.space][:, group.out.sel], "forward")
+            if self.guards:
+                self.check_guards(A)
+            space, c = self.root
+            losses = A[space][:, c]
+            loss = float(losses.sum() * (1.0 / n)) if space == 0 else float(losses[0])
+            if backward:
+                # Without masks first (the plain version is careful=True on every call:
+                # a finiteness check and np.where in every group); see replay's docstring
+                # for why a finite loss and finite gradients prove the masks changed nothing.
+                grads = self.backward(A, G0, saved, careful=anomaly, anomaly=anomaly, run=run)
+                if not anomaly and not (math.isfinite(loss) and finite(grads)):
+                    # A NaN or an infinity took part: again with the engine's masks.
+                    grads = self.backward(A, G0, saved, careful=True)
+        values = None
+        if aux is not None:
+            values = np.empty((n, len(aux)), dtype=self.dtype)
+            for k, i in enumerate(aux):
+                space, c = self.col[i]
+                values[:, k] = A[space][:, c]
+        return loss, grads, values
+
+    def backward(
+        self,
+        A: list[Any],
+        G0: Any,
+        saved: list[Any],
+        *,
+        careful: bool,
+        anomaly: bool = False,
+        run: Run | None = None,
+    ) -> Any:
+        """∂ mean loss / ∂ θ: the groups in reverse, each adding its local derivatives
+        times its gradient into its inputs' gradients."""
+        n = G0.shape[0]
+        G0.fill(0.0)  # reused: zeroed in place (no fresh pages)
+        self.G1.fill(0.0)
+        G = [G0, self.G1]
+        space, c = self.root
+        G[space][:, c] = 1.0 / n if space == 0 else 1.0
+        for group, s in zip(reversed(self.groups), reversed(saved)):
+            if group.grad:
+                group.backward(A, G, s, careful)
+                if anomaly and run is not None:
+                    run.anomaly(group, G[0], "backward")
+                    run.anomaly(group, G[1], "backward", static=True)
+        return G[1][0, 1 : 1 + self.P].copy()
+
+    def check_guards(self, A: list[Any]) -> None:
+        """Raise ValueError at the first row where a comparison traced on Values comes
+        out otherwise: that row would take another branch of ``loss_fn``."""
+        for guard, (sa, ca), right in self.guards:
+            a = A[sa][:, ca]
+            b = A[right[0]][:, right[1]] if isinstance(right, tuple) else right
+            held = _COMPARE[guard.op](a, b)
+            broken = np.flatnonzero(held != guard.outcome)
+            if not len(broken):
+                continue
+            r = int(broken[0])
+            per_sample = sa == 0 or (isinstance(right, tuple) and right[0] == 0)
+            where = f"sample row {r}" if per_sample else "the parameters as they are now"
+            tape = self.tape
+            rhs = repr(tape.line(guard.b)) if guard.b is not None else repr(guard.number)
+            raise ValueError(
+                f"compile: loss_fn compared Values while traced ({guard.text()}: "
+                f"{tape.line(guard.a)!r} {guard.op} {rhs}), and the comparison is "
+                f"{not guard.outcome} for {where}: loss_fn takes another branch there than "
+                "in the traced sample, which the tape cannot replay; write the choice with "
+                "an op (relu, max, abs) instead"
+            )
+
+    def __str__(self) -> str:
+        from .notation import program_text
+
+        return program_text(self)
+
+
+_COMPARE = {
+    "<": lambda a, b: a < b,
+    "<=": lambda a, b: a <= b,
+    ">": lambda a, b: a > b,
+    ">=": lambda a, b: a >= b,
+}

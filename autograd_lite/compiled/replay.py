@@ -1,0 +1,407 @@
+"""Stage 3 of ``compile``, the replay: the planned groups run over a batch with NumPy.
+
+Every tape node is a column: per-sample values in ``D`` (n rows, column-major, so
+a group's block of columns is one contiguous array), values computed from the
+parameters alone in ``S`` (one row). Each group is one call (or a few) on a block:
+
+- :class:`OpGroup`: one op of :mod:`.vector` on a block of columns;
+- :class:`MaxGroup`: a chain ``max(max(z0, z1), z2) …`` (the softmax's max over the
+  logits) as one running maximum along the row;
+- :class:`SumGroup`: sums ``Σ terms + Σ w·v + bias``; the products of a layer are one
+  matrix product, fed straight from X when they read the inputs.
+
+**Fast path, careful path.** The engine's rules at 0·∞ (a zero local derivative
+passes on 0 even against an infinite gradient; a zero gradient passes nothing on
+even through an infinite slope) and at NaN change a result only where a NaN or an
+infinity takes part. So a call first runs without masks; a NaN or an infinity that
+takes part in the backward pass always reaches a parameter's gradient (sums and
+products keep it), and one that takes part in the forward pass reaches the loss.
+Only when the loss or a gradient comes out non-finite is the backward pass run
+again, carefully: the masks of the engine's rules, group by group. Each op with a
+domain (log, div, √, exp's overflow, …) checks its output block for finiteness
+(one reduction), and only a non-finite block is searched for the row to name.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from ..ops import OPS
+from .vector import VectorOp, vector_ops
+
+
+def finite(a: Any) -> bool:
+    """All entries finite? (One reduction: a NaN or an infinity makes the sum non-finite;
+    a finite sum that overflows only sends the caller to its careful path.)"""
+    return math.isfinite(np.add.reduce(a, axis=None))
+
+
+class Columns:
+    """A gather from (or a scatter-add into) columns of one space's array."""
+
+    def __init__(self, space: int, cols: Sequence[int], broadcast: bool = False) -> None:
+        self.space = space
+        self.cols = np.asarray(cols, dtype=np.intp)
+        k = len(cols)
+        contiguous = k > 0 and all(cols[j] == cols[0] + j for j in range(k))
+        self.sel: Any = slice(cols[0], cols[0] + k) if contiguous else self.cols
+        # An op's argument that is one column repeated (the m of z − m, the lse of
+        # lse − s): with ``broadcast``, read as an (n, 1) view that the op broadcasts,
+        # where the plain version gathers k copies of it.
+        self.single = broadcast and k > 1 and len(set(cols)) == 1
+        if self.single:
+            self.sel = slice(cols[0], cols[0] + 1)
+        self.dup = len(set(cols)) < k and not self.single
+        if self.dup:
+            order = np.argsort(self.cols, kind="stable")
+            sorted_cols = self.cols[order]
+            starts = np.flatnonzero(np.r_[True, sorted_cols[1:] != sorted_cols[:-1]])
+            self.order, self.starts, self.unique = order, starts, sorted_cols[starts]
+        if space == 0 and not self.single and not self.dup:
+            self.add = self._add_block  # type: ignore[method-assign]  # the common case
+
+    def _add_block(self, G: Any, c: Any) -> None:
+        """``add`` for distinct per-sample columns (the branches below, decided once)."""
+        G[:, self.sel] += c
+
+    def add(self, G: Any, c: Any) -> None:
+        """G[:, cols] += c, summing repeated columns (and rows, into the static space)."""
+        if self.space == 1 and c.shape[0] > 1:
+            c = np.add.reduce(c, axis=0, keepdims=True)
+        if self.single:  # the repeated column gathers the row's sum
+            G[:, self.sel] += np.add.reduce(c, axis=1, keepdims=True)
+        elif not self.dup:
+            G[:, self.sel] += c
+        elif self.space == 1:
+            G[0] += np.bincount(self.cols, weights=c[0], minlength=G.shape[1])
+        else:
+            G[:, self.unique] += np.add.reduceat(c[:, self.order], self.starts, axis=1)
+
+
+def zero_times_anything(c: Any, d: Any, g: Any) -> Any:
+    """c = d·g with 0 × anything = 0, as ``backward``: a zero local derivative passes
+    on nothing even against an infinite gradient, a zero gradient nothing even through
+    an infinite slope."""
+    if finite(c):
+        return c
+    return np.where((g == 0) | (d == 0), 0.0, c)
+
+
+class OpGroup:
+    """Nodes of one level applying one op: one call on a block of columns."""
+
+    def __init__(
+        self, op: str, space: int, out: Columns, args: list[Columns], tape_nodes: list[int]
+    ) -> None:
+        self.op, self.vop = op, vector_ops()[op]
+        self.space, self.out, self.args, self.tape_nodes = space, out, args, tape_nodes
+        self.needs: list[bool] = []
+        self.grad = True
+
+    def forward(self, A: list[Any], run: Run) -> Any:
+        xs = [A[a.space][:, a.sel] for a in self.args]
+        block = A[self.space][:, self.out.sel]  # a view: the group's columns are contiguous
+        self.vop.forward(*xs, out=block)
+        if self.vop.bad is not None and not finite(block):
+            bad = self.vop.bad(block, *xs)
+            if bad.any():
+                run.domain_error(self, bad, xs)
+        return xs
+
+    def backward(self, A: list[Any], G: list[Any], xs: Any, careful: bool) -> None:
+        g = G[self.space][:, self.out.sel]
+        out = A[self.space][:, self.out.sel]
+        vop: VectorOp = self.vop
+        rule = vop.fast_rule if vop.fast_rule is not None and not careful else vop.rule
+        for a, d, needs in zip(self.args, rule(out, *xs), self.needs):
+            if not needs:
+                continue
+            if not isinstance(d, np.ndarray):
+                if d == 0:
+                    continue
+                c = g if d == 1 else d * g  # add's 1: the gradient itself (no copy)
+            else:
+                c = d * g
+                if careful:
+                    c = zero_times_anything(c, d, g)
+            a.add(G[a.space], c)
+
+
+class MaxGroup:
+    """``max(…max(max(z0, z1), z2)…, z_{K−1})``, a chain whose partial maxima are used
+    nowhere else, as one running maximum along the row (``np.maximum.accumulate``).
+
+    The gradient is the chain's: at step k the rule of ``max`` (1 to the larger side,
+    ½ each at a tie, 1 to both with a NaN) between the running maximum P_{k−1} and z_k,
+    so z_k receives g · ∂max/∂z_k · Π_{j>k} ∂max/∂P_{j−1}: a product of 0s, ½s and 1s,
+    exact. (The plain version: K − 1 groups of ``max``, one per step of the chain.)
+    """
+
+    def __init__(self, space: int, out: Columns, terms: Columns, tape_node: int) -> None:
+        self.op, self.space, self.out, self.terms = "max", space, out, terms
+        self.tape_nodes = [tape_node]
+        self.rule = vector_ops()["max"].rule
+        self.needs = True
+        self.grad = True
+
+    def forward(self, A: list[Any], run: Run) -> Any:
+        Z = A[self.terms.space][:, self.terms.sel]
+        out = A[self.space][:, self.out.sel]
+        np.max(Z, axis=1, keepdims=True, out=out)  # a NaN wins, as in the chain
+        if not out.all():  # a zero: at a tie of ±0 the chain keeps the first side, where
+            out[...] = self.chain(Z)[:, -1:]  # np.max may not: step by step, as the table
+        return Z
+
+    def chain(self, Z: Any) -> Any:
+        """The chain's partial maxima P_k = max(P_{k−1}, z_k), as the op table's max."""
+        P = np.maximum.accumulate(Z, axis=1)
+        if not P.all():  # a zero: ties of ±0 keep the first side in the table's max
+            P = Z.copy()
+            for k in range(1, Z.shape[1]):
+                x, y = P[:, k - 1], Z[:, k]
+                P[:, k] = np.where((x < y) | (y != y), y, x)
+        return P
+
+    def backward(self, A: list[Any], G: list[Any], Z: Any, careful: bool) -> None:
+        if not self.needs:
+            return
+        g = G[self.space][:, self.out.sel]
+        top = Z == A[self.space][:, self.out.sel]
+        if (np.add.reduce(top, axis=1) == 1).all():
+            # One largest term in every row (no tie with it, no NaN): the chain passes
+            # all of g to it and exactly 0 to every other term, whatever their ties.
+            F: Any = top
+        else:  # the chain's rule step by step: ½ at each tie on the way up, 1 with a NaN
+            P = self.chain(Z)
+            dP, dZ = self.rule(None, P[:, :-1], Z[:, 1:])
+            F = np.empty_like(Z)
+            F[:, -1] = 1.0
+            F[:, :-1] = np.cumprod(dP[:, ::-1], axis=1)[:, ::-1]  # Π_{j ≥ k} ∂P_j/∂P_{j−1}
+            F[:, 1:] *= dZ
+        c = F * g
+        if careful:
+            c = zero_times_anything(c, F, g)
+        self.terms.add(G[self.terms.space], c)
+
+
+class SumGroup:
+    """Sums of one level: Σ terms + Σ w·v (a matrix product) + a parameter-only bias."""
+
+    def __init__(
+        self,
+        space: int,
+        out: Columns,
+        nodes: list[Any],
+        col: dict[int, tuple[int, int]],
+        needs: list[bool],
+        d: int,
+    ) -> None:
+        # Which inputs need a gradient at all (a parameter below them).
+        self.t_needs = any(needs[t] for node in nodes for t in node.terms)
+        self.b_needs = any(needs[node.bias] for node in nodes if node.bias is not None)
+        self.v_needs = any(needs[v] for node in nodes for _, v in node.lin)
+        self.op, self.grad = "add", True
+        self.tape_nodes = [node.tape for node in nodes]
+
+        self.space, self.out, S = space, out, len(nodes)
+        # Ragged terms, sorted by sum.
+        tcols, tsum, starts, which = [], [], [], []
+        for s, node in enumerate(nodes):
+            if node.terms:
+                starts.append(len(tcols))
+                which.append(s)
+                for t in node.terms:
+                    tcols.append(col[t][1])
+                    tsum.append(s)
+        self.terms = Columns(space, tcols) if tcols else None
+        self.tstarts = np.asarray(starts, dtype=np.intp)
+        self.twhich: Any = slice(None) if len(which) == S else np.asarray(which, dtype=np.intp)
+        self.tsum = np.asarray(tsum, dtype=np.intp)
+        # Bias: one static column per sum that has one.
+        bias = [(s, col[node.bias][1]) for s, node in enumerate(nodes) if node.bias is not None]
+        self.bias = Columns(1, [c for _, c in bias]) if bias else None
+        self.bwhich: Any = (
+            slice(None) if len(bias) == S else np.asarray([s for s, _ in bias], dtype=np.intp)
+        )
+        # Linear terms w·v: V gathers the distinct v's; terms sorted by sum.
+        lin = [(s, w, v) for s, node in enumerate(nodes) for w, v in node.lin]
+        self.lin = bool(lin)
+        self.from_x = False
+        if lin:
+            vs = sorted({v for _, _, v in lin}, key=lambda v: col[v][1])
+            vpos = {v: k for k, v in enumerate(vs)}
+            self.V = Columns(0, [col[v][1] for v in vs])
+            self.vnodes = vs
+            self.tv = np.asarray([vpos[v] for _, _, v in lin], dtype=np.intp)
+            self.tw = np.asarray([col[w][1] for _, w, _ in lin], dtype=np.intp)
+            self.ts = np.asarray([s for s, _, _ in lin], dtype=np.intp)
+            self.W = Columns(1, self.tw.tolist())
+            lwhich = sorted({s for s, _, _ in lin})
+            self.lstarts = np.searchsorted(self.ts, lwhich).astype(np.intp)
+            self.lwhich: Any = (
+                slice(None) if len(lwhich) == S else np.asarray(lwhich, dtype=np.intp)
+            )
+            K = len(vs)
+            self.dense = K * S <= 4 * len(lin) and len(set(zip(self.tv, self.ts))) == len(lin)
+            if self.dense:  # W as a K × S matrix of static columns, 0 = the constant zero
+                index = np.zeros((K, S), dtype=np.intp)
+                index[self.tv, self.ts] = self.tw
+                self.windex = index
+                self.wflat = index.ravel()
+                self.wunique = len(set(self.wflat.tolist())) == index.size
+                # A layer's weights lie in the parameter row at base + s·(K + 1) + k (each
+                # unit's K weights, then its bias): then W is a strided view of that row,
+                # neither gathered in the forward pass nor scattered in the backward.
+                self.strides = _affine(index)
+                # The products read every input column in order: V is X itself.
+                self.from_x = (
+                    isinstance(self.V.sel, slice) and self.V.sel == slice(0, d) and not self.v_needs
+                )
+        self.S = S
+
+    def forward(self, A: list[Any], run: Run) -> Any:
+        Z = A[self.space]
+        out = Z[:, self.out.sel]  # written in place (column-major: a contiguous block)
+        saved = None
+        if self.lin:
+            V = run.X if self.from_x else A[0][:, self.V.sel]
+            W, ok = None, False
+            if self.dense:
+                # the weights from their view of the parameter row, copied into one
+                # contiguous K × S block (BLAS multiplies a strided view several times
+                # slower); the plain version gathers them, A[1][0][self.windex]
+                W = self.W_view.copy() if self.strides is not None else A[1][0][self.windex]
+                # out = V @ W, computed as (Wᵀ Vᵀ)ᵀ straight into the block. A finite
+                # result means every operand was finite (an inf or NaN operand leaves an
+                # inf or NaN in its row or column): one check instead of one per operand.
+                np.matmul(W.T, V.T, out=out.T)
+                ok = finite(out)
+            if not ok:  # term by term, exactly as the scalar products (NaN where 0·inf)
+                out[...] = 0.0
+                products = V[:, self.tv] * A[1][0][self.tw]
+                out[:, self.lwhich] = np.add.reduceat(products, self.lstarts, axis=1)
+            saved = (V, W, ok)
+        else:
+            out[...] = 0.0
+        if self.bias is not None:
+            if isinstance(self.bwhich, slice):
+                out += A[1][:, self.bias.sel]
+            else:
+                out[:, self.bwhich] += A[1][0, self.bias.sel]
+        if self.terms is not None:
+            r = np.add.reduceat(Z[:, self.terms.sel], self.tstarts, axis=1)
+            if isinstance(self.twhich, slice):
+                out += r
+            else:
+                out[:, self.twhich] += r
+        return saved
+
+    def backward(self, A: list[Any], G: list[Any], saved: Any, careful: bool) -> None:
+        g = G[self.space][:, self.out.sel]
+        if self.terms is not None and self.t_needs:
+            # one sum's terms: its gradient broadcasts (the plain version gathers g[:, tsum])
+            self.terms.add(
+                G[self.space], g if self.S == 1 and not self.terms.dup else g[:, self.tsum]
+            )
+        if self.bias is not None and self.b_needs:
+            self.bias.add(G[1], g[:, self.bwhich] if not isinstance(self.bwhich, slice) else g)
+        if not self.lin:
+            return
+        V, W, ok = saved
+        if ok and (not careful or finite(g)):
+            if self.v_needs:
+                self.V.add(G[0], (W @ g.T).T)  # column-major, as G
+            dW = V.T @ g
+            if self.strides is not None:  # the plain version: the bincount below
+                self.dW_view += dW
+            elif self.wunique:
+                G[1][0, self.wflat] += dW.ravel()
+            else:
+                G[1][0] += np.bincount(self.wflat, weights=dW.ravel(), minlength=G[1].shape[1])
+            return
+        # Term by term, so that a zero factor passes on exactly 0 even against inf
+        # (a zero local derivative, or a zero gradient through an infinite slope).
+        gt = g[:, self.ts]
+        w = A[1][0][self.tw]
+        vt = V[:, self.tv]
+        dw = np.where((vt == 0) | (gt == 0), 0.0, vt * gt).sum(axis=0)
+        self.W.add(G[1], dw[None, :])
+        if self.v_needs:
+            dv = np.where((w == 0) | (gt == 0), 0.0, w * gt)
+            Columns(0, self.V.cols[self.tv].tolist()).add(G[0], dv)
+
+    def bind(self, S: Any, G1: Any) -> None:
+        """Views of the weights in the parameter row S and its gradient G1, both held by
+        the program across calls (as_strided costs microseconds: made once)."""
+        if self.lin and self.dense and self.strides is not None:
+            self.W_view, self.dW_view = self.weights(S[0]), self.weights(G1[0])
+
+    def weights(self, row: Any) -> Any:
+        """The K × S weight matrix in ``row``, a strided view (``strides`` not None)."""
+        base, sk, ss = self.strides
+        K, S = self.windex.shape
+        item = row.itemsize
+        return np.lib.stride_tricks.as_strided(
+            row[base:], shape=(K, S), strides=(sk * item, ss * item), writeable=True
+        )
+
+
+def _affine(index: Any) -> tuple[int, int, int] | None:
+    """(base, step along k, step along s) when index[k, s] = base + k·sk + s·ss, with
+    positive steps and no two entries equal (so a view of the row may be written)."""
+    K, S = index.shape
+    base = int(index[0, 0])
+    sk = int(index[1, 0] - base) if K > 1 else 1
+    ss = int(index[0, 1] - base) if S > 1 else K
+    if base == 0 or sk < 1 or ss < 1:
+        return None
+    expected = base + np.arange(K)[:, None] * sk + np.arange(S)[None, :] * ss
+    if not np.array_equal(expected, index) or len(set(index.ravel().tolist())) != index.size:
+        return None
+    return base, sk, ss
+
+
+class Run:
+    """One call's inputs, and its error messages."""
+
+    def __init__(self, X: Any) -> None:
+        self.X = X
+
+    def anomaly(self, group: Any, block: Any, where: str, static: bool = False) -> None:
+        """detect_anomaly(): raise FloatingPointError at the first NaN or infinity of block."""
+        if finite(block):
+            return
+        bad = ~np.isfinite(block)
+        if not bad.any():
+            return  # a finite sum that overflowed
+        r, c = (int(i) for i in np.argwhere(bad)[0])
+        op = getattr(group, "op", "add")
+        if static:
+            row = "a parameter's gradient"
+        elif where == "forward" and group.space == 1:
+            row = "a value computed from the parameters alone"
+        else:
+            row = f"sample row {r}"
+        raise FloatingPointError(
+            f"{op}: {where} produced {float(block[r, c])!r} (detect_anomaly, {row})"
+        )
+
+    def domain_error(self, group: OpGroup, bad: Any, xs: list[Any]) -> None:
+        r, c = (int(i) for i in np.argwhere(bad)[0])
+        args = [float(np.broadcast_to(x, bad.shape)[r, c]) for x in xs]
+        node = group.tape_nodes[c]
+        where = (
+            f"sample row {r}" if group.space == 0 else "a value computed from the parameters alone"
+        )
+        try:
+            OPS[group.op].forward(*args)
+        except (ValueError, ZeroDivisionError, OverflowError) as e:
+            raise type(e)(f"{e} ({where}, tape node %{node})") from None
+        raise RuntimeError(  # the vectorised op disagrees with the op table: a bug here
+            f"compile: {group.op}{tuple(args)} is out of the vectorised op's domain but not "
+            "of the op table's"
+        )

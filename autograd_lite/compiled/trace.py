@@ -1,0 +1,266 @@
+"""Stage 1 of ``compile``, the trace: one sample's graph recorded as a :class:`Tape`.
+
+``trace`` runs ``loss_fn`` once with the scalar engine and walks the graph it
+built, each node one :class:`TapeEntry` (an op of the table and its parents'
+positions; a leaf sorted into ``param``, ``x``, ``y`` or a number). The
+comparisons ``loss_fn`` made on Values become :class:`Guard` s, which the replay
+checks on every row. ``compare_tapes`` says where two samples' tapes differ, and
+``rows_to_check`` picks the rows the first call traces to compare. Standard
+library only (NumPy is imported inside the functions that take arrays).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any, NamedTuple
+
+from ..value import COMPARISONS, NO_GRAD, Value, _modes, topological_order
+
+LEAVES = ("param", "x", "y", "const", "value")
+FIXED = ("const", "value")  # leaves replayed as the number they held when traced
+
+
+class TapeEntry(NamedTuple):
+    """One node of the tape: ``op`` (an op-table name, or for a leaf ``"param"``,
+    ``"x"``, ``"y"``, ``"const"`` (a number the engine wrapped, ``Value.is_constant``)
+    or ``"value"`` (any other Value: made inside ``loss_fn`` or captured, not in
+    ``params``, so replayed as a number without a gradient)), the tape positions of
+    its ``parents`` in argument order, and for a leaf its index (param, x, y) or
+    its number (const, value)."""
+
+    op: str
+    parents: tuple[int, ...]
+    leaf: float | int | None = None
+
+
+class Guard(NamedTuple):
+    """A comparison ``loss_fn`` made on Values while traced: ``%a op %b`` (or ``%a op
+    number``) came out ``outcome``. The replay checks it on every row of every call:
+    a row where it comes out otherwise would take another branch of ``loss_fn``."""
+
+    op: str  # "<", "<=", ">", ">="
+    a: int  # tape position of the left Value
+    b: int | None  # tape position of the right Value, or None for a number
+    number: float  # the right number when b is None
+    outcome: bool
+
+    def text(self) -> str:
+        right = f"%{self.b}" if self.b is not None else repr(self.number)
+        return f"%{self.a} {self.op} {right} is {self.outcome}"
+
+
+class Tape(list):
+    """The recorded program of one sample: a list of :class:`TapeEntry`, parents first;
+    the last entry is the loss. ``guards`` are the comparisons made on Values while
+    tracing (:class:`Guard`). ``str(tape)`` prints one line per node, then the guards."""
+
+    def __init__(
+        self,
+        entries: Sequence[TapeEntry] = (),
+        labels: Sequence[str] = (),
+        guards: Sequence[Guard] = (),
+    ) -> None:
+        super().__init__(entries)
+        self.labels = list(labels)  # the parameters' labels, for printing
+        self.guards = list(guards)
+
+    def line(self, i: int) -> str:
+        """Node ``i`` as one line: ``%3 = mul %1 %2``, ``%0 = x[0]``, ``%5 = const 2.0``."""
+        e = self[i]
+        if e.op in FIXED:
+            return f"%{i} = {e.op} {e.leaf!r}"
+        if e.op in LEAVES:
+            name = f"%{i} = {e.op}[{e.leaf}]"
+            label = self.labels[e.leaf] if e.op == "param" and e.leaf < len(self.labels) else ""
+            return f"{name}  {label}" if label else name
+        return f"%{i} = {e.op} " + " ".join(f"%{p}" for p in e.parents)
+
+    def __str__(self) -> str:
+        lines = [self.line(i) for i in range(len(self))]
+        if self:
+            lines.append(f"loss = %{len(self) - 1}")
+        lines += [f"guard {g.text()}" for g in self.guards]
+        return "\n".join(lines)
+
+
+def trace(
+    loss_fn: Callable[[list[Value], list[Value]], Any],
+    params: Sequence[Value],
+    x: Sequence[float],
+    y: Sequence[float],
+    *,
+    row: int | None = None,
+) -> tuple[Tape, Any]:
+    """Run ``loss_fn`` on one sample with the scalar engine and record its graph as a Tape.
+
+    Leaves are sorted by identity: a Value of ``params`` is ``param[k]``, the
+    Values given for ``x`` and ``y`` are ``x[j]`` and ``y[j]``; any other leaf
+    is recorded by its number, as ``const`` (``is_constant``: a number the engine
+    wrapped) or ``value`` (a Value made or captured by ``loss_fn``). Returns the tape and the second
+    element of ``loss_fn``'s result when it returns ``(loss, aux)`` (else None).
+    """
+    xs = [Value(float(v), label=f"x[{j}]") for j, v in enumerate(x)]
+    ys = [Value(float(v), label=f"y[{j}]") for j, v in enumerate(y)]
+    where = f" (sample row {row})" if row is not None else ""
+    token = _modes.set(_modes.get() & ~NO_GRAD)  # record, even inside no_grad()
+    comparisons: list[tuple[str, Value, Any, bool]] = []
+    recording = COMPARISONS.set(comparisons)
+    try:
+        result = loss_fn(xs, ys)
+    except (ValueError, ArithmeticError) as e:  # an op's domain, or detect_anomaly()
+        raise type(e)(f"{e}{where}") from None
+    finally:
+        COMPARISONS.reset(recording)
+        _modes.reset(token)
+    aux = None
+    if isinstance(result, tuple) and len(result) == 2:
+        result, aux = result
+    if not isinstance(result, Value):
+        raise TypeError(
+            f"compile: loss_fn must return a Value (the loss of one sample), got {result!r}"
+        )
+    leaves: dict[int, tuple[str, int]] = {id(p): ("param", k) for k, p in enumerate(params)}
+    leaves.update({id(v): ("x", j) for j, v in enumerate(xs)})
+    leaves.update({id(v): ("y", j) for j, v in enumerate(ys)})
+    position: dict[int, int] = {}
+    entries: list[TapeEntry] = []
+    operands = [v for c in comparisons for v in c[1:3] if isinstance(v, Value)]
+    if operands or any(p.parents for p in params):
+        seen: set[int] = set()
+        order = _order([result], leaves, seen)
+        # Values compared but not below the loss go in before it: the loss stays last.
+        order[-1:-1] = _order(operands, leaves, seen)
+    else:
+        order = topological_order(result)
+    # One pass over the nodes, written for speed (it runs for every row the first call
+    # checks): the plain version is
+    #     entries.append(TapeEntry(v.op, tuple(position[id(p)] for p in v.parents)))
+    # here the parents are read from _a/_b and the NamedTuple is made by tuple.__new__.
+    make = tuple.__new__
+    append = entries.append
+    for k, v in enumerate(order):
+        vid = id(v)
+        kind = leaves.get(vid)
+        a = v._a
+        if kind is not None:
+            append(make(TapeEntry, (kind[0], (), kind[1])))
+        elif a is None:
+            append(make(TapeEntry, ("const" if v.is_constant else "value", (), v.data)))
+        else:
+            b = v._b
+            parents = (position[id(a)],) if b is None else (position[id(a)], position[id(b)])
+            append(make(TapeEntry, (v.op, parents, None)))
+        position[vid] = k
+    labels = [p.label for p in params]
+    guards = list(
+        dict.fromkeys(  # each distinct comparison once, in the order made
+            Guard(op, position[id(a)], position[id(b)], 0.0, outcome)
+            if isinstance(b, Value)
+            else Guard(op, position[id(a)], None, float(b), outcome)
+            for op, a, b, outcome in comparisons
+        )
+    )
+    aux_nodes = None
+    if aux is not None:
+        aux_list = [aux] if isinstance(aux, Value) else list(aux)
+        aux_nodes = [_aux_position(a, position) for a in aux_list]
+    return Tape(entries, labels, guards), aux_nodes
+
+
+def _aux_position(a: Any, position: dict[int, int]) -> int:
+    if not isinstance(a, Value) or id(a) not in position:
+        raise ValueError(
+            "compile: loss_fn's aux values must be Values the loss depends on "
+            f"(e.g. the model's outputs), got {a!r}"
+        )
+    return position[id(a)]
+
+
+def _order(roots: Sequence[Value], leaves: dict[int, Any], seen: set[int]) -> list[Value]:
+    """The nodes below ``roots`` not yet ``seen``, each after its parents (as
+    ``topological_order``), stopping at parameters (a parameter is a leaf here)."""
+    order: list[Value] = []
+    for root in roots:
+        if id(root) in seen:
+            continue
+        seen.add(id(root))
+        stack: list[tuple[Value, int]] = [(root, 0)]
+        while stack:
+            v, i = stack.pop()
+            parents = () if id(v) in leaves else v.parents
+            if i < len(parents):
+                stack.append((v, i + 1))
+                p = parents[i]
+                if id(p) not in seen:
+                    seen.add(id(p))
+                    stack.append((p, 0))
+            else:
+                order.append(v)
+    return order
+
+
+_WORDS = {"const": "constant", "value": "Value"}
+
+
+def _same_leaf(a: Any, b: Any) -> bool:
+    return a == b or (a != a and b != b)  # NaN equals NaN here
+
+
+def compare_tapes(first: Tape, second: Tape, rows: tuple[int, int]) -> None:
+    """Raise ValueError at the first node where two samples' tapes differ."""
+    if first == second:  # the common case, compared in C (a NaN leaf falls through)
+        return
+    r0, r1 = rows
+    for i in range(max(len(first), len(second))):
+        a = first[i] if i < len(first) else None
+        b = second[i] if i < len(second) else None
+        if a is not None and b is not None and a.op == b.op and a.parents == b.parents:
+            if _same_leaf(a.leaf, b.leaf):
+                continue
+            if a.op in FIXED:
+                raise ValueError(
+                    f"compile: node %{i} is the {_WORDS[a.op]} {a.leaf!r} for sample row {r0} but "
+                    f"{b.leaf!r} for row {r1}: loss_fn turns a number of the sample into a "
+                    "constant (float(v), v.data, or X/Y read directly); use the Values x and y "
+                    "it receives instead"
+                )
+        one = first.line(i) if a is not None else "(none: the tape ended)"
+        two = second.line(i) if b is not None else "(none: the tape ended)"
+        raise ValueError(
+            f"compile: the graphs of sample rows {r0} and {r1} differ at node %{i} "
+            f"({one!r} vs {two!r}): loss_fn branches on the data (an `if` on v.data or a "
+            "comparison of Values), so each sample records another graph; write the choice "
+            "with an op (relu, max, abs) instead"
+        )
+
+
+CHECKED_ROWS = 8  # rows the first call traces besides the traced one, to compare tapes
+
+
+def traced_row(X: Any, Y: Any) -> int:
+    """The first row without a NaN (a NaN compares False everywhere, so the branches a
+    NaN row takes say nothing of the others), or row 0 when every row has one."""
+    import numpy as np
+
+    clean = np.flatnonzero(~(np.isnan(X).any(axis=1) | np.isnan(Y).any(axis=1)))
+    return int(clean[0]) if len(clean) else 0
+
+
+def rows_to_check(X: Any, Y: Any, x0: Any, y0: Any) -> list[int]:
+    """Up to CHECKED_ROWS rows, never one with a NaN nor one equal to the traced sample
+    (x0, y0): the first row that differs, then the rows that hold the most columns'
+    smallest or largest values (a branch on ``v.data > t`` flips at the extremes first)."""
+    import numpy as np
+
+    D = np.concatenate([X, Y], axis=1)
+    differs = (D != np.concatenate([x0, y0])).any(axis=1) & ~np.isnan(D).any(axis=1)
+    rows = np.flatnonzero(differs)
+    if not len(rows):
+        return []
+    sub = D[rows]
+    extremes = np.concatenate([sub.argmin(axis=0), sub.argmax(axis=0)])
+    counts = np.bincount(extremes, minlength=len(rows))
+    counts[0] = len(extremes) + 1  # the first differing row comes first
+    ranked = np.argsort(-counts, kind="stable")
+    ranked = ranked[counts[ranked] > 0][:CHECKED_ROWS]
+    return [int(rows[i]) for i in ranked]

@@ -7,6 +7,7 @@ dropped, so looking at a lesson, or running it, leaves ``git status`` clean.
 """
 
 import importlib.util
+import warnings
 from pathlib import Path
 
 c = get_config()  # noqa: F821 - Jupyter's config loader provides get_config
@@ -18,3 +19,5 @@ _build = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(_build)
 
 c.FileContentsManager.pre_save_hook = _build.pre_save_hook
+# JupyterLab applies this file twice (server and lab app); the second time is not an override.
+warnings.filterwarnings("ignore", "Overriding existing pre_save_hook", UserWarning)

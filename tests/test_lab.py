@@ -337,7 +337,7 @@ _LINK = re.compile(r"!?\[[^\]]*\]\(\s*<?([^)\s>]+)>?(?:\s+\"[^\"]*\")?\s*\)")
 _HREF = re.compile(r"""(?:href|src)=["']([^"']+)["']""")
 _HEADING = re.compile(r"^#{1,6}\s+(.*?)\s*#*\s*$", re.M)
 _ANCHOR = re.compile(r"""<a\s+(?:id|name)=["']([^"']+)["']""")
-_FENCE = re.compile(r"^(```|~~~).*?^\1", re.M | re.S)
+_FENCE = re.compile(r"^(```|~~~).*?^\1|<!--.*?-->", re.M | re.S)  # code and comments
 
 
 def _slug(heading: str) -> str:

@@ -39,6 +39,7 @@ import re
 import sys
 import time
 from collections.abc import Sequence
+from concurrent.futures import ProcessPoolExecutor, as_completed
 from pathlib import Path
 from typing import Any
 
@@ -52,6 +53,7 @@ SOURCE_FORMAT = "py:percent"  # as paired in jupytext.toml: ipynb,src//py:percen
 ADDRESS = re.compile(r" at 0x[0-9a-fA-F]+")
 KERNEL_NAME = "python3"
 KERNEL_SPEC = {"name": KERNEL_NAME, "display_name": "Python 3 (ipykernel)", "language": "python"}
+MAX_JOBS = 4  # lessons built at once
 # The only cell metadata a lesson keeps: what jupytext reads from the source's blank lines.
 JUPYTEXT_CELL_KEYS = ("lines_to_next_cell",)
 
@@ -247,12 +249,19 @@ def trust(notebooks: Sequence[Path]) -> None:
         notary.sign(nbformat.read(path, as_version=4))
 
 
+def _timed_build(source: Path) -> tuple[Path, bool, float]:
+    start = time.perf_counter()
+    target, changed = build(source)
+    return target, changed, time.perf_counter() - start
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Build the notebooks whose names start with any of ``argv`` (all without arguments).
 
-    ``--trust`` signs the lessons' notebooks as trusted instead. A lesson that
-    fails is reported (its notebook is left as it was) and the others are
-    still built; the exit status is then 1.
+    ``--trust`` signs the lessons' notebooks as trusted instead. Lessons run
+    side by side, one process and kernel each (at most ``MAX_JOBS``, one per
+    core). A lesson that fails is reported (its notebook is left as it was)
+    and the others are still built; the exit status is then 1.
     """
     args = list(sys.argv[1:] if argv is None else argv)
     if args == ["--trust"]:
@@ -269,16 +278,19 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"no notebook source in {SRC} matches {prefixes}", file=sys.stderr)
         return 1
     failed = []
-    for source in chosen:
-        start = time.perf_counter()
-        try:
-            target, changed = build(source)
-        except Exception as error:  # a cell raised or timed out: say which lesson, go on
-            failed.append(source.stem)
-            print(f"notebooks/src/{source.name}: FAILED\n{error}", file=sys.stderr)
-            continue
-        status = "rebuilt" if changed else "unchanged"
-        print(f"{target.relative_to(HERE.parent)}: {status}, {time.perf_counter() - start:.1f} s")
+    jobs = min(len(chosen), os.cpu_count() or 1, MAX_JOBS)
+    with ProcessPoolExecutor(jobs) as pool:  # one kernel per lesson, `jobs` at a time
+        started = {pool.submit(_timed_build, source): source for source in chosen}
+        for done in as_completed(started):
+            source = started[done]
+            try:
+                target, changed, seconds = done.result()
+            except Exception as error:  # a cell raised or timed out: say which lesson, go on
+                failed.append(source.stem)
+                print(f"notebooks/src/{source.name}: FAILED\n{error}", file=sys.stderr)
+                continue
+            status = "rebuilt" if changed else "unchanged"
+            print(f"{target.relative_to(HERE.parent)}: {status}, {seconds:.1f} s", flush=True)
     orphans = sorted({p.stem for p in HERE.glob("*.ipynb")} - {s.stem for s in sources()})
     for stem in orphans:
         print(f"warning: notebooks/{stem}.ipynb has no source src/{stem}.py", file=sys.stderr)

@@ -390,3 +390,21 @@ def test_every_relative_link_resolves_through_the_server(lab: Lab) -> None:
             checked += 1
     assert checked >= 20, f"only {checked} links found"
     assert not broken, "\n".join(broken)
+
+
+def test_links_in_exported_html_resolve_beside_it(lab: Lab) -> None:
+    """``jupyter nbconvert --to html`` writes the page beside the lesson; its links work there."""
+    pytest.importorskip("nbconvert")
+    from nbconvert import HTMLExporter
+
+    lesson = lab.root / "notebooks" / LESSONS[0]
+    page, _ = HTMLExporter().from_filename(str(lesson))
+    (lesson.with_suffix(".html")).write_text(page, encoding="utf-8")
+    base = f"files/notebooks/{lesson.with_suffix('.html').name}"
+    assert lab.request("GET", base)[0] == 200
+    hrefs = {h for h in _HREF.findall(page) if not re.match(r"^([a-z][a-z0-9+.-]*:|#)", h)}
+    assert hrefs, "the exported lesson links nowhere"
+    for href in sorted(hrefs):
+        where = urllib.parse.urljoin(base, href.partition("#")[0])
+        status, _ = lab.request("GET", urllib.parse.unquote(where))
+        assert status == 200, f"{href} from the exported page: {status}"

@@ -18,7 +18,7 @@ $(PY):
 
 # Reinstall whenever pyproject.toml changes.
 $(VENV)/.installed-dev: pyproject.toml | $(PY)
-	$(PIP) install -q -e ".[dev,bench,data]"
+	$(PIP) install -q -e ".[dev,bench,data,lab]"
 	@touch $@
 
 $(VENV)/.installed: pyproject.toml | $(PY)
@@ -86,7 +86,7 @@ demo: $(VENV)/.installed dot
 test: $(VENV)/.installed-dev tools torch-oracle
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
-	$(VENV)/bin/pytest -n auto -q
+	$(VENV)/bin/pytest -n auto --dist loadgroup -q
 
 lint: $(VENV)/.installed-dev
 	$(VENV)/bin/ruff check .
@@ -115,7 +115,10 @@ notebooks: $(VENV)/.installed-dev dot
 	$(PY) notebooks/build.py
 
 # Open the lessons in JupyterLab (the `lab` extra, with jupytext so that saving a notebook
-# also updates its source in notebooks/src/). Prints the URL to open, with a fresh login
+# also updates its source in notebooks/src/). Serves the repository (so the lessons' links
+# to docs/ work) and opens notebooks/. First signs the lessons as trusted, so their stored
+# graphs and players show before a cell is run; notebooks/jupyter_lab_config.py saves a
+# lesson in the form `make notebooks` stores. Prints the URL to open, with a fresh login
 # token; starts no browser on a machine without a display (a server: forward the port,
 # ssh -L 8888:localhost:8888 host, or pass LAB_ARGS=--ip=0.0.0.0); --allow-root as root.
 #   LAB_PORT=8888  LAB_ARGS=...  LAB_TOKEN=...
@@ -128,12 +131,14 @@ lab:
 	if [ -z "$$DISPLAY$$WAYLAND_DISPLAY" ] && [ "$$(uname -s)" != Darwin ]; then browser=" --no-browser"; fi; \
 	if [ "$$(id -u)" = 0 ]; then browser="$$browser --allow-root"; fi; \
 	install="$(MAKE) -s $(VENV)/.installed-lab"; \
-	cmd="$(VENV)/bin/jupyter lab --ServerApp.root_dir=notebooks --ServerApp.port=$(LAB_PORT) --ServerApp.port_retries=0$$browser$(if $(LAB_ARGS), $(LAB_ARGS))"; \
-	url="http://localhost:$(LAB_PORT)/lab?token=$$token"; \
+	trust="$(PY) notebooks/build.py --trust"; \
+	cmd="$(VENV)/bin/jupyter lab --config=notebooks/jupyter_lab_config.py --ServerApp.root_dir=. --LabApp.default_url=/lab/tree/notebooks --ServerApp.port=$(LAB_PORT) --ServerApp.port_retries=0$$browser$(if $(LAB_ARGS), $(LAB_ARGS))"; \
+	url="http://localhost:$(LAB_PORT)/lab/tree/notebooks?token=$$token"; \
 	if [ -n "$(LAB_DRY_RUN)" ]; then \
-	  echo "$$install"; echo "JUPYTER_TOKEN=$$token $$cmd"; echo "JupyterLab: $$url"; exit 0; \
+	  echo "$$install"; echo "$$trust"; echo "JUPYTER_TOKEN=$$token $$cmd"; echo "JupyterLab: $$url"; exit 0; \
 	fi; \
 	$$install --no-print-directory || exit $$?; \
+	$$trust || exit $$?; \
 	echo "JupyterLab on notebooks/ at $$url  (Ctrl-C stops it)"; \
 	JUPYTER_TOKEN=$$token exec $$cmd
 

@@ -1,8 +1,9 @@
 """``make lab``, dry run: the JupyterLab command it would run, and the URL it prints.
 
-``LAB_DRY_RUN=1 make lab`` prints the install step, the ``jupyter lab``
-command (with its login token in ``JUPYTER_TOKEN``) and the URL, and installs
-or starts nothing.
+``LAB_DRY_RUN=1 make lab`` prints the install step, the step that signs the
+lessons as trusted, the ``jupyter lab`` command (with its login token in
+``JUPYTER_TOKEN``) and the URL, and installs or starts nothing.
+``tests/test_lab.py`` runs that command for real.
 """
 
 from __future__ import annotations
@@ -41,37 +42,40 @@ def dry_run(*variables: str, display: str | None = None) -> list[str]:
 
 def test_lab_dry_run_prints_install_command_and_url() -> None:
     installed = (ROOT / ".venv" / ".installed-lab").exists()
-    install, command, url = dry_run()
+    install, trust, command, url = dry_run()
     assert install == "make -s .venv/.installed-lab"
+    assert trust == ".venv/bin/python notebooks/build.py --trust"  # stored pictures show
     token = re.fullmatch(r"JUPYTER_TOKEN=([0-9a-f]{32}) (.*)", command)
     assert token, command
     argv = token.group(2).split()
     assert argv[:2] == [".venv/bin/jupyter", "lab"]
-    assert "--ServerApp.root_dir=notebooks" in argv  # opens the lessons
+    assert "--ServerApp.root_dir=." in argv  # the repository: links to docs/ resolve
+    assert "--LabApp.default_url=/lab/tree/notebooks" in argv  # opens the lessons
+    assert "--config=notebooks/jupyter_lab_config.py" in argv  # saves in the stored form
     assert "--ServerApp.port=8888" in argv
     assert "--ServerApp.port_retries=0" in argv  # the printed URL is the one it serves
     if sys.platform != "darwin":  # macOS opens its browser without an X display
         assert "--no-browser" in argv  # no display here: a server
     assert ("--allow-root" in argv) == (os.geteuid() == 0)  # jupyter refuses root without it
-    assert url == f"JupyterLab: http://localhost:8888/lab?token={token.group(1)}"
+    assert url == f"JupyterLab: http://localhost:8888/lab/tree/notebooks?token={token.group(1)}"
     assert (ROOT / ".venv" / ".installed-lab").exists() == installed  # nothing installed
 
 
 def test_lab_dry_run_takes_port_token_and_arguments() -> None:
-    _, command, url = dry_run("LAB_PORT=9999", "LAB_TOKEN=abc", "LAB_ARGS=--ip=0.0.0.0")
+    _, _, command, url = dry_run("LAB_PORT=9999", "LAB_TOKEN=abc", "LAB_ARGS=--ip=0.0.0.0")
     assert command.startswith("JUPYTER_TOKEN=abc .venv/bin/jupyter lab ")
     assert command.split()[-1] == "--ip=0.0.0.0"
     assert "--ServerApp.port=9999" in command.split()
-    assert url == "JupyterLab: http://localhost:9999/lab?token=abc"
+    assert url == "JupyterLab: http://localhost:9999/lab/tree/notebooks?token=abc"
 
 
 def test_lab_opens_a_browser_where_there_is_a_display() -> None:
-    _, command, _ = dry_run(display=":0")
+    _, _, command, _ = dry_run(display=":0")
     assert "--no-browser" not in command.split()
 
 
 def test_each_dry_run_makes_a_new_token() -> None:
-    assert dry_run()[1].split()[0] != dry_run()[1].split()[0]
+    assert dry_run()[2].split()[0] != dry_run()[2].split()[0]
 
 
 # ---- what `make test` installs from the system, and says so first ---------------------------

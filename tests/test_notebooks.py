@@ -78,13 +78,49 @@ def test_jupytext_pairs_notebook_with_its_source(path: Path) -> None:
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
 def test_notebook_has_no_volatile_metadata(path: Path) -> None:
+    """Stored as jupytext reads its source in JupyterLab, without what changes per machine."""
     nb = _read(path)
     assert "version" not in nb.metadata.get("language_info", {}), f"{path.name}: Python version"
+    assert nb.metadata["kernelspec"] == build.KERNEL_SPEC
+    assert sorted(nb.metadata) == ["jupytext", "kernelspec", "language_info"]
     assert [cell.id for cell in nb.cells] == [f"cell-{i:02d}" for i in range(len(nb.cells))]
-    for cell in nb.cells:
-        assert cell.metadata == {}, f"{path.name}: cell {cell.id} has metadata {cell.metadata}"
+    source = build.read_source(build.source_of(path))
+    assert nb.metadata["jupytext"] == source.metadata["jupytext"]
+    for cell, read in zip(nb.cells, source.cells):
+        assert cell.metadata == read.metadata, f"{path.name}: cell {cell.id} {cell.metadata}"
         for output in cell.get("outputs", []):
             assert " at 0x" not in output.get("data", {}).get("text/plain", "")
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_stored_form_is_a_fixed_point_of_saving(path: Path) -> None:
+    """What JupyterLab saves goes through build.pre_save_hook: the stored file comes back."""
+    stored = path.read_text(encoding="utf-8")
+    nb = nbformat.reads(stored, as_version=4)
+    nb.metadata["language_info"]["version"] = "3.99.0"  # what the kernel reports
+    for cell in nb.cells:
+        cell.metadata["scrolled"] = True  # what JupyterLab adds
+    model = {"type": "notebook", "content": nb}
+
+    class Manager:
+        root_dir = str(ROOT)
+
+    build.pre_save_hook(model=model, path=f"notebooks/{path.name}", contents_manager=Manager())
+    assert build.stored_text(model["content"]) == stored
+    source = build.source_of(path)
+    assert build.canonical_source(source) == source.read_text(encoding="utf-8"), (
+        f"{source.name} is not as jupytext writes it: saving the lesson would rewrite it"
+    )
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_every_graph_has_a_picture_that_needs_no_trust(path: Path) -> None:
+    """An untrusted notebook (GitHub, a fresh JupyterLab) shows PNG, never an SVG alone."""
+    for cell in _read(path).cells:
+        for output in cell.get("outputs", []):
+            data = output.get("data", {})
+            if "image/svg+xml" in data:
+                assert "image/png" in data, f"{path.name}: {cell.id} has an SVG without a PNG"
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import xml.etree.ElementTree as ET
 
@@ -74,8 +75,26 @@ def test_collapsed_mlp_renders():
 
 @needs_dot
 def test_drawing_displays_inline_in_jupyter():
-    bundle = viz.draw_dot(expression())._repr_mimebundle_()
-    assert bundle["image/svg+xml"].lstrip().startswith("<?xml")
+    """SVG, and the same picture as a PNG that an untrusted notebook still shows, same size."""
+    import base64
+
+    from viz.drawing import PNG_SCALE, png_size
+
+    data, metadata = viz.draw_dot(expression())._repr_mimebundle_()
+    svg = data["image/svg+xml"]
+    assert svg.lstrip().startswith("<?xml")
+    width_pt, height_pt = (
+        float(v) for v in re.search(r'width="([\d.]+)pt" height="([\d.]+)pt"', svg).groups()
+    )
+    png = base64.b64decode(data["image/png"])
+    shown = metadata["image/png"]
+    for pixels, css in zip(png_size(png), (shown["width"], shown["height"])):
+        assert abs(pixels - css * PNG_SCALE) < PNG_SCALE  # twice the pixels, for HiDPI
+    # shown at the SVG's CSS size (1 pt = 4/3 px), within a pixel of rounding
+    assert metadata["image/png"]["width"] == pytest.approx(width_pt * 4 / 3, abs=1.5)
+    assert metadata["image/png"]["height"] == pytest.approx(height_pt * 4 / 3, abs=1.5)
+    only_svg, _ = viz.draw_dot(expression())._repr_mimebundle_(include=["image/svg+xml"])
+    assert list(only_svg) == ["image/svg+xml"]
 
 
 @needs_dot

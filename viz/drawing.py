@@ -3,7 +3,9 @@
 A Drawing is an ordinary Digraph (``.source`` gives the DOT text, Jupyter
 shows it inline) whose rendering methods turn graphviz's terse
 ``ExecutableNotFound`` into :class:`DotNotFoundError`, which says how to
-install Graphviz.
+install Graphviz. Jupyter gets the picture twice: as SVG (sharp, shown where
+the output is trusted) and as a PNG beside it, which JupyterLab and Notebook 7
+show in a notebook that is not trusted (they never render an untrusted SVG).
 
 Drawing time is bounded twice. Before Graphviz runs, ``draw_dot`` estimates
 the layout's size with :func:`layout_size` (Graphviz places a virtual node on
@@ -16,7 +18,9 @@ string (16,384 bytes) is refused before ``dot`` runs, with a ValueError.
 
 from __future__ import annotations
 
+import base64
 import shutil
+import struct
 import subprocess
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
@@ -70,9 +74,51 @@ def explain_missing_dot(what: str = "render the graph") -> Iterator[None]:
         raise DotNotFoundError(what) from None
 
 
+PNG_SCALE = 2  # the PNG fallback has twice the pixels of the size it is shown at (HiDPI)
+
+
+def png_size(png: bytes) -> tuple[int, int]:
+    """(width, height) in pixels from a PNG's IHDR chunk (bytes 16-24)."""
+    if png[:8] != b"\x89PNG\r\n\x1a\n" or len(png) < 24:
+        raise ValueError("not a PNG file")
+    width, height = struct.unpack(">II", png[16:24])
+    return width, height
+
+
 class Drawing(graphviz.Digraph):
     """A Digraph whose rendering errors say how to install Graphviz, whose labels are
     checked against Graphviz's limit, and whose layout stops after LAYOUT_TIMEOUT."""
+
+    def _repr_mimebundle_(
+        self,
+        include: Iterable[str] | None = None,
+        exclude: Iterable[str] | None = None,
+        **_: Any,
+    ) -> tuple[dict[str, str], dict[str, dict[str, int]]]:
+        """What Jupyter shows: the SVG, and a PNG of the same picture that needs no trust.
+
+        The PNG is rendered at ``PNG_SCALE`` times the 96 dpi of a CSS pixel and
+        displayed at the SVG's size (``width``/``height`` metadata), so it is
+        sharp on a HiDPI screen. Returns ``(data, metadata)`` as IPython expects.
+        """
+        wanted = {"image/svg+xml", "image/png"} if include is None else set(include)
+        wanted -= set(exclude or ())
+        data: dict[str, str] = {}
+        metadata: dict[str, dict[str, int]] = {}
+        if "image/svg+xml" in wanted:
+            data["image/svg+xml"] = self.pipe(format="svg", encoding="utf-8")
+        if "image/png" in wanted:
+            dpi = str(96 * PNG_SCALE)
+            png = self.copy()
+            png.graph_attr["dpi"] = dpi
+            rendered = png.pipe(format="png")
+            width, height = png_size(rendered)
+            data["image/png"] = base64.b64encode(rendered).decode("ascii")
+            metadata["image/png"] = {
+                "width": round(width / PNG_SCALE),
+                "height": round(height / PNG_SCALE),
+            }
+        return data, metadata
 
     def pipe(
         self, format: str | None = None, *args: Any, encoding: str | None = None, **kwargs: Any

@@ -161,20 +161,27 @@ def execute(nb: nbformat.NotebookNode, cwd: Path, timeout: int = 120) -> nbforma
     return nb
 
 
+WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
+
+
 def strip_volatile(nb: nbformat.NotebookNode, keep: Sequence[str] = JUPYTEXT_CELL_KEYS) -> None:
     """Drop what changes from run to run or machine to machine, not with the lesson.
 
     Memory addresses in plain-text fallbacks (``<Drawing at 0x7f...>``), the
-    Python version the kernel reports, and any cell metadata but jupytext's
+    Python version the kernel reports, any cell metadata but jupytext's
     and those in ``keep`` (JupyterLab adds ``scrolled``, ``collapsed``,
-    ``execution`` timings, ...).
+    ``execution`` timings, ...), and widgets: their state (random model ids)
+    and their views, which without that state show nothing; a widget's output
+    keeps its HTML fallback (``viz.live`` gives one), which a reader sees.
     """
     nb.metadata["kernelspec"] = dict(KERNEL_SPEC)  # the kernel's own name may differ
     nb.metadata.get("language_info", {}).pop("version", None)
+    nb.metadata.pop("widgets", None)
     for cell in nb.cells:
         cell.metadata = {k: cell.metadata[k] for k in keep if k in cell.metadata}
         for output in cell.get("outputs", []):
             data = output.get("data", {})
+            data.pop(WIDGET_VIEW, None)
             if "text/plain" in data:
                 data["text/plain"] = ADDRESS.sub("", data["text/plain"])
 

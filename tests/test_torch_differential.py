@@ -15,7 +15,7 @@ Hessian row.
 
 Every point must agree with torch (values and gradients to 1e-9 relative,
 Hessians to 1e-8, NaN with NaN and inf with inf) except for the documented
-differences, which the README lists:
+differences, which docs/robustness.md lists:
 
 1. autograd-lite raises (ValueError, ZeroDivisionError, OverflowError, naming
    the op) where torch returns inf or NaN: log of x <= 0, x / 0, 0 ** negative,

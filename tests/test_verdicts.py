@@ -210,7 +210,7 @@ def test_verify_help_states_the_rule(capsys):
         assert words in out, words
 
 
-@pytest.mark.parametrize("name", ["verify.md", "limits.md"])
+@pytest.mark.parametrize("name", ["verify.md", "robustness.md"])
 def test_docs_examples_print_what_they_say(name):
     """Each ```python block of the page, run alone in a fresh interpreter, prints the
     ```text block that follows it; a console example's output is the CLI's."""

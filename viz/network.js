@@ -235,6 +235,7 @@
             bias.appendChild(svgEl("title"));
           }
           var text = svgEl("text", {x: p[0] + s / 2 + 3, y: p[1] + 3, "class": "agl-value"}, n);
+          text.style.fontSize = (lay.value_font || 9.5) + "px";  // the layout keeps room for it
           dom.neurons[label] = {g: n, image: image, box: box, bias: bias, text: text, tip: tip,
             column: c, k: k, label: label,
             biasIndex: c > 0 ? column.w0[k] + data.columns[c - 1].neurons.length : null};
@@ -308,10 +309,15 @@
       root.setAttribute("data-loss", f.loss === null || f.loss === undefined ? "" : pyRepr(f.loss));
       root.setAttribute("data-phase", phase);
       root.setAttribute("data-step", String(s));
+      // One snapshot (a live host's latest epoch, or a model without a history): no film to
+      // scrub, so no slider and no "(1 / 1)"; the epoch alone.
+      var filmed = data.snapshots.length > 1;
+      slider.style.display = filmed ? "" : "none";
+      film.classList.toggle("agl-film-one", !filmed);
       slider.max = data.snapshots.length - 1;
       slider.value = state.snap;
       epochText.textContent = (f.epoch === null || f.epoch === undefined ? "\u2014" : f.epoch) +
-        " (" + (state.snap + 1) + " / " + data.snapshots.length + ")" +
+        (filmed ? " (" + (state.snap + 1) + " / " + data.snapshots.length + ")" : "") +
         (f.loss === null || f.loss === undefined ? "" : ", loss " + fmt(f.loss, P)) +
         (f.accuracy === null || f.accuracy === undefined ? "" :
           ", accuracy " + (100 * f.accuracy).toFixed(1) + "%") +
@@ -605,7 +611,10 @@
         head.textContent = label + " on training point " + data.sample.index + epoch + ": z = " +
           fmt(z, P) + ", g'(z) = " + fmt(g, P) + ", so \u03B4 = \u2202L/\u2202z = " +
           fmt(sp.delta[n.column - 1][n.k], P) + (num(sp.delta[n.column - 1][n.k]) === 0 ?
-          ": no gradient reaches its weights (each \u2202L/\u2202w = \u03B4 \u00B7 a = 0)." : ".");
+          ": no gradient reaches its weights (each \u2202L/\u2202w = \u03B4 \u00B7 a = 0)." :
+          data.players_left_out ? ". Its graph is not in this page: to stay under 3 MB it " +
+          "keeps the graphs of the " + Object.keys(data.players || {}).length + " neurons with " +
+          "the largest |\u03B4| (" + data.players_left_out + " left out)." : ".");
       } else {
         head.textContent = label;
       }

@@ -256,7 +256,7 @@ def test_at_a_pause_the_view_follows_the_largest_loss_at_the_current_weights(pla
     seen = {first}
     for epoch in range(1, 7):
         playground.step()
-        until(playground, lambda: playground.epoch == epoch and not playground.running)
+        until(playground, lambda e=epoch: playground.epoch == e and not playground.running)
         frame = playground.frame()
         losses = _losses(playground, frame["snapshot"]["params"])
         index = frame["base"]["sample"]["index"]

@@ -18,7 +18,7 @@ import math
 
 import numpy as np
 import pytest
-from browser import chromium, page_requests
+from browser import OUTSIDE_TEXT, WIDEST_VALUES, chromium, page_requests
 from network_runs import engine_pass, small_run
 
 import nn
@@ -166,6 +166,27 @@ def test_the_film_follows_the_keys_and_the_health_of_each_layer(opened, run):
     assert state(driver)["snapshot"] == 20
     key(driver, "HOME")
     assert state(driver)["phase"] == "idle"
+
+
+def test_every_label_stays_inside_the_drawing_at_every_step(opened):
+    """At 1200 px, every number and word of the drawing is whole (not cut at its edge) and
+    at least 8 px tall, at every step of the first and the last snapshot, and with the
+    widest value a neuron can write in every place."""
+    driver, *_ = opened
+    driver.set_window_size(1200, 900)
+    try:
+        for snapshot in ("HOME", "END"):
+            slide(driver, 0 if snapshot == "HOME" else 20)
+            key(driver, "HOME")
+            for step in range(8):
+                assert state(driver)["step"] == step
+                assert driver.execute_script(OUTSIDE_TEXT) == [], (snapshot, step)
+                key(driver, "ARROW_RIGHT")
+        driver.execute_script(WIDEST_VALUES)
+        assert driver.execute_script(OUTSIDE_TEXT) == []
+    finally:
+        key(driver, "HOME")
+        driver.set_window_size(1280, 900)
 
 
 def test_the_panel_writes_the_layer_recursion_with_the_samples_numbers(opened):

@@ -276,13 +276,20 @@
         side.appendChild(box);
       }
       if (data.curves && data.curves.loss.length) {
-        side.appendChild(el("div", "agl-caption", "loss (log) and accuracy per epoch"));
+        // the key in words beside the picture (8-px text inside it sat on the curves)
+        dom.curvesCaption = el("div", "agl-caption");
+        side.appendChild(dom.curvesCaption);
         dom.curves = svgEl("svg", {viewBox: "0 0 240 120", "class": "agl-curves"});
         side.appendChild(dom.curves);
       }
       var health = el("table", "agl-health");
       side.appendChild(el("div", "agl-caption", "gradient health, per layer"));
       side.appendChild(health);
+      side.appendChild(el("div", "agl-legend", "|\u2202L/\u2202W|: its mean over the " +
+        "layer's weights, L the mean loss of all training points; dead: ReLUs that are 0 on every training " +
+        "point; saturated: tanh/sigmoid outputs within 0.01 of their limits (\u2014: no such " +
+        "activation); \u2016\u0394W\u2016/\u2016W\u2016: how much the weights moved since " +
+        "the last snapshot, relative to their size. Red: a flag below."));
       dom.health = health;
       dom.scale = el("div", "agl-legend agl-scale");
       side.appendChild(dom.scale);
@@ -475,15 +482,15 @@
         svgEl("line", {x1: X(Math.max(f.epoch, 1)), x2: X(Math.max(f.epoch, 1)), y1: 4, y2: 116,
           "class": "agl-now"}, svg);
       }
-      var key = svgEl("text", {x: 236, y: 10, "class": "agl-key"}, svg);
-      key.textContent = "red loss, blue accuracy" + (epochs.length ? ", dashed held-out" : "");
+      dom.curvesCaption.textContent = "per epoch: loss (red, log scale) and accuracy (blue)" +
+        (epochs.length ? "; dashed: held-out" : "") + "; the bar: the epoch shown";
     }
 
     function drawHealth(f) {
       var t = dom.health;
       t.textContent = "";
       var head = el("tr");
-      ["layer", "mean |\u2202L/\u2202W|", "dead", "saturated", "\u2016\u0394W\u2016/\u2016W\u2016"].forEach(function (h) {
+      ["layer", "|\u2202L/\u2202W|", "dead", "saturated", "\u2016\u0394W\u2016/\u2016W\u2016"].forEach(function (h) {
         head.appendChild(el("th", "", h));
       });
       t.appendChild(head);

@@ -176,6 +176,8 @@ def test_live_the_view_reads_its_epoch_and_every_label_is_whole(page):
     epoch = page.driver.find_element("css selector", ".agl-epoch").text
     assert not slider.is_displayed()
     assert epoch.startswith("1, loss ") and "/" not in epoch
+    # one epoch's loss is a dot on the curves (a one-point line would draw nothing)
+    assert page.driver.find_elements("css selector", ".agl-curves circle.agl-loss")
     page.driver.set_window_size(1200, 900)
     try:
         page.root.send_keys(Keys.HOME)

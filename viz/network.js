@@ -468,6 +468,10 @@
           if (isFinite(v) && (y !== Y || v > 0)) pts.push(X(epochs ? epochs[i] : i + 1).toFixed(1) + "," + y(v).toFixed(1));
         });
         if (pts.length) svgEl("polyline", {points: pts.join(" "), "class": cls}, svg);
+        if (pts.length === 1) {  // one epoch so far: a dot, where a line would be invisible
+          var xy = pts[0].split(",");
+          svgEl("circle", {cx: xy[0], cy: xy[1], r: 2, "class": cls + " agl-dot"}, svg);
+        }
       };
       line(loss, Y, "agl-loss");
       line(acc, A, "agl-acc");

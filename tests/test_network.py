@@ -276,6 +276,31 @@ def test_the_digits_network_opens_as_an_image_and_steps(browser, tmp_path):
     assert [e for e in browser.get_log("browser") if e["level"] == "SEVERE"] == []
 
 
+def test_players_go_to_the_largest_deltas_while_the_page_keeps_to_its_limit(run, monkeypatch):
+    """With room for a few players, they are the neurons of largest |δ|; the page is within
+    PAGE_LIMIT bytes and counts the neurons left out (the digits' real page: test_digits)."""
+    import sys
+
+    module = sys.modules["viz.network"]  # viz.network is also the function
+    model, X, y, *_, history = run
+    bare = len(viz.network(model, X, y, history=history, players="none").html().encode())
+    monkeypatch.setattr(module, "PAGE_LIMIT", bare + 60_000)
+    view = viz.network(model, X, y, history=history)
+    deltas = {
+        label: abs(d)
+        for column, row in zip(
+            view.data["columns"][1:], view.data["snapshots"][-1]["sample"]["delta"]
+        )
+        for label, d in zip(column["neurons"], row)
+        if d != 0
+    }
+    kept = set(view.data["players"])
+    assert 0 < len(kept) < len(deltas)
+    assert view.data["players_left_out"] == len(deltas) - len(kept)
+    assert min(deltas[k] for k in kept) >= max(d for k, d in deltas.items() if k not in kept)
+    assert len(view.html().encode()) <= bare + 60_000
+
+
 def test_hostile_labels_and_nan_weights_render_escaped_and_as_nan(browser, run, tmp_path):
     model, X, y, *_, history = run
     hostile = nn.MLP(2, [2, 3], seed=0)

@@ -94,7 +94,7 @@ the next build on. Keys a host may rely on (version 1):
   ``health_thresholds``; ``notes``;
 - ``players``: ``{label: {svg, data}}``, the neurons' players at the last snapshot
   (added by ``viz.network``; ``NetworkData.build`` leaves it out); ``players_left_out``,
-  how many neurons with δ ≠ 0 have no player because the page keeps to PAGE_BUDGET.
+  how many neurons with δ ≠ 0 have no player because the page keeps to PAGE_LIMIT bytes.
 """
 
 from __future__ import annotations
@@ -108,11 +108,10 @@ from .embed import Page, script_json
 from .player import _package_text
 
 PLAYERS = ("active", "all", "none")
-# The page's data stays under this many bytes (the page ≤ 3 MB with its scripts and
-# static picture):
-# neurons' players are embedded by decreasing |δ| while they fit. A player is ~80 KB,
-# so the digits' 42 neurons would take 3.4 MB; the others show z, g'(z) and δ in words.
-PAGE_BUDGET = 2_600_000
+# The saved page (``html()``) stays within this many bytes: neurons' players are embedded
+# by decreasing |δ| while they fit. A player is ~80 KB, so the digits' 42 neurons would
+# make a 3.7 MB page; the neurons left out show z, g'(z) and δ in words when clicked.
+PAGE_LIMIT = 3_000_000
 
 
 class NetworkView(Page):
@@ -196,7 +195,9 @@ def network(
         ]
         # the largest |δ| first (NaN last): where the page's budget ends, the least active
         chosen.sort(key=lambda item: -abs(item[1]) if math.isfinite(item[1]) else math.inf)
-        room = PAGE_BUDGET - len(script_json(data).encode())
+        data["players_left_out"] = 0
+        # what the page weighs without players; 16 bytes for the count of those left out
+        room = PAGE_LIMIT - len(NetworkView(data).html().encode()) - 16
         for n, (label, _) in enumerate(chosen):
             root = neuron_graph(builder, label, last["params"], data["sample"]["index"])
             try:
@@ -206,7 +207,7 @@ def network(
                 data["notes"].append("Graphviz's dot is missing: no neuron graphs")
                 break
             entry = {"svg": made.svg, "data": made.data}
-            room -= len(script_json(entry).encode())
+            room -= len(script_json({label: entry}).encode())  # its key, and a comma
             if room < 0:
                 data["players_left_out"] = len(chosen) - n
                 break

@@ -80,3 +80,31 @@ def page_requests(driver, path: Path) -> list[str]:
         ):
             urls.append(params["request"]["url"])
     return urls
+
+
+# Every non-empty text of a network view's drawing whose box leaves the drawing (it would be
+# cut off), or that is drawn smaller than 8 px; and whether the drawing leaves the window.
+OUTSIDE_TEXT = """
+var out = [];
+document.querySelectorAll('svg.agl-net-svg').forEach(function (svg) {
+  var box = svg.getBoundingClientRect();
+  if (box.right > window.innerWidth + 0.5) out.push('the drawing ends at ' + box.right);
+  svg.querySelectorAll('text').forEach(function (t) {
+    if (!t.textContent) return;
+    var r = t.getBoundingClientRect();
+    if (r.left < box.left - 0.5 || r.right > box.right + 0.5 || r.top < box.top - 0.5 ||
+        r.bottom > box.bottom + 0.5 || r.height < 8)
+      out.push(JSON.stringify(t.textContent) + ' at ' + [r.left, r.right, r.top, r.bottom,
+        r.height].map(Math.round) + ' in ' + [box.left, box.right].map(Math.round));
+  });
+});
+return out;
+"""
+
+# The widest value a neuron writes (network.js: "δ " and 3 significant digits) in every
+# neuron's place: the layout must keep room for it whatever the numbers.
+WIDEST_VALUES = """
+document.querySelectorAll('svg.agl-net-svg .agl-value').forEach(function (t) {
+  t.textContent = '\\u03B4 -8.88e-05';
+});
+"""

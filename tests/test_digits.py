@@ -73,6 +73,10 @@ def test_train_digits_compiled_reports_held_out_accuracy(capsys, tmp_path):
     assert "decision_boundary.png: the data have 64 features" in out
     assert not (tmp_path / "decision_boundary.png").exists()
     assert (tmp_path / "loss.png").exists() and nn.load(tmp_path / "model.json").nin == 64
+    # every neuron's player would make the page 3.5 MB: it keeps to 3 MB and says so
+    page = (tmp_path / "network.html").read_bytes()
+    assert 1_000_000 < len(page) <= 3_000_000
+    assert b'"players_left_out":' in page
 
 
 def test_scalar_digits_training_hints_at_compile(capsys, tmp_path):

@@ -408,3 +408,96 @@ def test_links_in_exported_html_resolve_beside_it(lab: Lab) -> None:
         where = urllib.parse.urljoin(base, href.partition("#")[0])
         status, _ = lab.request("GET", urllib.parse.unquote(where))
         assert status == 200, f"{href} from the exported page: {status}"
+
+
+# --- 4. viz.live in a real kernel ---------------------------------------------------------------
+
+_LIVE_CELLS = [
+    "import nn, viz\n"
+    "X, y = nn.data.make_spirals(60, seed=0)\n"
+    "model = nn.MLP(2, [4, 3], seed=0)\n"
+    "live = viz.live(model, X, y, interval=0)\n"
+    "live",
+    "import time\n"
+    "def slowly(epoch, history):\n"
+    "    live(epoch, history)\n"
+    "    time.sleep(0.1)  # a pace the page can be watched at\n"
+    "history = nn.train.fit(model, X, y, epochs=20, batch_size=16, progress=False,\n"
+    "                       optimizer=nn.optim.Adam(model.parameters(), lr=0.05),\n"
+    "                       callback=slowly)\n"
+    "print('done', len(history.loss))",
+]
+
+
+def test_viz_live_updates_its_view_while_fit_runs_in_jupyterlab(lab: Lab) -> None:
+    """A student's two cells, run in JupyterLab's own kernel through the page: the widget
+    shows the network view, and its ``data-epoch`` rises to 20 while ``fit`` runs."""
+    pytest.importorskip("anywidget")
+    from selenium.common.exceptions import (
+        ElementNotInteractableException,
+        StaleElementReferenceException,
+    )
+    from selenium.webdriver.common.action_chains import ActionChains
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.common.keys import Keys
+    from selenium.webdriver.support.wait import WebDriverWait
+
+    notebook = nbformat.v4.new_notebook()
+    notebook.cells = [nbformat.v4.new_code_cell(source) for source in _LIVE_CELLS]
+    notebook.metadata["kernelspec"] = {
+        "name": "python3",
+        "display_name": "Python 3 (ipykernel)",
+        "language": "python",
+    }
+    nbformat.write(notebook, lab.root / "live.ipynb")
+    with chromium() as driver:
+        driver.set_window_size(1400, 1000)
+        driver.get(f"{lab.url}/lab/tree/live.ipynb?reset&token={lab.token}")
+        wait = WebDriverWait(driver, 60, poll_frequency=0.1)
+        wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, ".jp-Notebook .jp-Cell"))
+
+        def kernel_idle(d) -> bool:  # JupyterLab may ask which kernel: accept its choice
+            for button in d.find_elements(By.CSS_SELECTOR, ".jp-Dialog .jp-mod-accept"):
+                try:
+                    button.click()
+                except (StaleElementReferenceException, ElementNotInteractableException):
+                    pass
+            return not d.find_elements(By.CSS_SELECTOR, ".jp-Dialog") and d.execute_script(
+                "return /\\| Idle/.test(document.querySelector('#jp-main-statusbar').innerText)"
+            )
+
+        wait.until(kernel_idle)
+
+        def select_first(d) -> bool:  # JupyterLab redraws the cells as it settles
+            try:
+                d.find_elements(By.CSS_SELECTOR, ".jp-Notebook .jp-Cell .jp-InputArea-editor")[
+                    0
+                ].click()
+                return True
+            except (StaleElementReferenceException, ElementNotInteractableException, IndexError):
+                return False
+
+        wait.until(select_first)
+        epochs: list[str] = []
+
+        def epoch(d) -> str:
+            value = d.execute_script(
+                "var r = document.querySelector('.jp-OutputArea [data-autograd-lite=\"network\"]');"
+                "return r ? r.getAttribute('data-epoch') : null"
+            )
+            if value is not None and (not epochs or epochs[-1] != value):
+                epochs.append(value)
+            return value
+
+        def run_cell() -> None:  # Shift+Enter: run the selected cell, select the next
+            ActionChains(driver).key_down(Keys.SHIFT).send_keys(Keys.ENTER).key_up(
+                Keys.SHIFT
+            ).perform()
+
+        run_cell()  # the widget
+        wait.until(lambda d: epoch(d) == "0")
+        run_cell()  # fit
+        wait.until(lambda d: epoch(d) == "20")
+        wait.until(lambda d: "done 20" in d.find_element(By.CSS_SELECTOR, ".jp-Notebook").text)
+    numbers = [int(e) for e in epochs]
+    assert numbers == sorted(numbers) and len(numbers) > 3, epochs  # it rose, frame by frame

@@ -18,7 +18,7 @@ import math
 
 import numpy as np
 import pytest
-from browser import chromium, page_requests
+from browser import OUTSIDE_TEXT, WIDEST_VALUES, chromium, page_requests
 from network_runs import engine_pass, small_run
 
 import nn
@@ -168,6 +168,27 @@ def test_the_film_follows_the_keys_and_the_health_of_each_layer(opened, run):
     assert state(driver)["phase"] == "idle"
 
 
+def test_every_label_stays_inside_the_drawing_at_every_step(opened):
+    """At 1200 px, every number and word of the drawing is whole (not cut at its edge) and
+    at least 8 px tall, at every step of the first and the last snapshot, and with the
+    widest value a neuron can write in every place."""
+    driver, *_ = opened
+    driver.set_window_size(1200, 900)
+    try:
+        for snapshot in ("HOME", "END"):
+            slide(driver, 0 if snapshot == "HOME" else 20)
+            key(driver, "HOME")
+            for step in range(8):
+                assert state(driver)["step"] == step
+                assert driver.execute_script(OUTSIDE_TEXT) == [], (snapshot, step)
+                key(driver, "ARROW_RIGHT")
+        driver.execute_script(WIDEST_VALUES)
+        assert driver.execute_script(OUTSIDE_TEXT) == []
+    finally:
+        key(driver, "HOME")
+        driver.set_window_size(1280, 900)
+
+
 def test_the_panel_writes_the_layer_recursion_with_the_samples_numbers(opened):
     driver, view, _ = opened
     key(driver, "END")
@@ -253,6 +274,31 @@ def test_the_digits_network_opens_as_an_image_and_steps(browser, tmp_path):
     )
     assert width  # no scrolling sideways
     assert [e for e in browser.get_log("browser") if e["level"] == "SEVERE"] == []
+
+
+def test_players_go_to_the_largest_deltas_while_the_page_keeps_to_its_limit(run, monkeypatch):
+    """With room for a few players, they are the neurons of largest |δ|; the page is within
+    PAGE_LIMIT bytes and counts the neurons left out (the digits' real page: test_digits)."""
+    import sys
+
+    module = sys.modules["viz.network"]  # viz.network is also the function
+    model, X, y, *_, history = run
+    bare = len(viz.network(model, X, y, history=history, players="none").html().encode())
+    monkeypatch.setattr(module, "PAGE_LIMIT", bare + 60_000)
+    view = viz.network(model, X, y, history=history)
+    deltas = {
+        label: abs(d)
+        for column, row in zip(
+            view.data["columns"][1:], view.data["snapshots"][-1]["sample"]["delta"]
+        )
+        for label, d in zip(column["neurons"], row)
+        if d != 0
+    }
+    kept = set(view.data["players"])
+    assert 0 < len(kept) < len(deltas)
+    assert view.data["players_left_out"] == len(deltas) - len(kept)
+    assert min(deltas[k] for k in kept) >= max(d for k, d in deltas.items() if k not in kept)
+    assert len(view.html().encode()) <= bare + 60_000
 
 
 def test_hostile_labels_and_nan_weights_render_escaped_and_as_nan(browser, run, tmp_path):

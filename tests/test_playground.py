@@ -238,6 +238,43 @@ def test_a_clicked_point_and_a_neuron(playground):
     assert "<svg" in player["svg"] and player["data"]["backward"]
 
 
+def _losses(playground, params):
+    """Each training point's loss at ``params``, by the scalar engine."""
+    model = nn.MLP(2, [4, 3], "relu", seed=0)
+    for p, v in zip(model.parameters(), params):
+        p.data = v
+    return [
+        nn.softmax_cross_entropy(model([float(v) for v in x]), int(c)).data
+        for x, c in zip(playground.X, playground.y)
+    ]
+
+
+def test_at_a_pause_the_view_follows_the_largest_loss_at_the_current_weights(playground):
+    """Not the worst point of epoch 0 (which may teach nothing later): the worst now; a
+    clicked point stays until another click or reset."""
+    first = playground.frame()["base"]["sample"]["index"]
+    seen = {first}
+    for epoch in range(1, 7):
+        playground.step()
+        until(playground, lambda e=epoch: playground.epoch == e and not playground.running)
+        frame = playground.frame()
+        losses = _losses(playground, frame["snapshot"]["params"])
+        index = frame["base"]["sample"]["index"]
+        assert index == int(np.argmax(losses))
+        assert frame["snapshot"]["sample"]["loss"] == pytest.approx(max(losses), rel=1e-9)
+        assert frame["base"]["sample"]["why"].startswith(f"the largest loss at epoch {epoch}")
+        seen.add(index)
+    assert len(seen) > 1  # the worst point moved as the network learned: the check can fail
+    playground.handle({"type": "sample", "index": 7})
+    playground.step()
+    until(playground, lambda: playground.epoch == 7 and not playground.running)
+    assert playground.frame()["base"]["sample"]["index"] == 7
+    playground.reset()
+    frame = playground.frame()
+    assert frame["base"]["sample"]["index"] == first
+    assert frame["base"]["sample"]["why"].startswith("the largest loss at epoch 0")
+
+
 def test_parse_setting_reads_text_and_numbers():
     assert parse_setting("hidden", " 8, 4 ") == [8, 4]
     assert parse_setting("lr", 0.5) == 0.5 and parse_setting("points", 100) == 100

@@ -10,7 +10,7 @@ import pytest
 
 pytest.importorskip("starlette", reason="the playground extra: pip install -e '.[playground]'")
 
-from browser import chromium  # noqa: E402
+from browser import OUTSIDE_TEXT, WIDEST_VALUES, chromium  # noqa: E402
 from playground_server import serve  # noqa: E402
 
 import nn  # noqa: E402
@@ -161,6 +161,34 @@ def test_a_point_and_a_neuron_at_a_pause(page):
     )
     note = page.driver.find_element("css selector", '[data-role="note"]').text
     assert note.startswith("L1.N0 on training point ")
+
+
+def test_live_the_view_reads_its_epoch_and_every_label_is_whole(page):
+    """Live there is no film to scrub: no slider, no "(1 / 1)", the epoch and its loss;
+    at 1200 px every value of the drawing is whole at every step of the backward pass."""
+    from selenium.webdriver.common.keys import Keys
+
+    page.click("step")
+    page.until(
+        lambda: page.attr("data-epoch") == "1" and page.attr("data-running") == "false", "one epoch"
+    )
+    slider = page.driver.find_element("css selector", ".agl-epoch-slider")
+    epoch = page.driver.find_element("css selector", ".agl-epoch").text
+    assert not slider.is_displayed()
+    assert epoch.startswith("1, loss ") and "/" not in epoch
+    # one epoch's loss is a dot on the curves (a one-point line would draw nothing)
+    assert page.driver.find_elements("css selector", ".agl-curves circle.agl-loss")
+    page.driver.set_window_size(1200, 900)
+    try:
+        page.root.send_keys(Keys.HOME)
+        for _ in range(6):  # 2-16-16-3: 4 forward steps, 3 backward
+            assert page.driver.execute_script(OUTSIDE_TEXT) == [], page.attr("data-step")
+            page.root.send_keys(Keys.ARROW_RIGHT)
+        assert page.attr("data-phase") == "backward"
+        page.driver.execute_script(WIDEST_VALUES)
+        assert page.driver.execute_script(OUTSIDE_TEXT) == []
+    finally:
+        page.driver.set_window_size(1280, 900)
 
 
 def test_a_diverging_run_says_so_and_resets(page):

@@ -235,6 +235,7 @@
             bias.appendChild(svgEl("title"));
           }
           var text = svgEl("text", {x: p[0] + s / 2 + 3, y: p[1] + 3, "class": "agl-value"}, n);
+          text.style.fontSize = (lay.value_font || 9.5) + "px";  // the layout keeps room for it
           dom.neurons[label] = {g: n, image: image, box: box, bias: bias, text: text, tip: tip,
             column: c, k: k, label: label,
             biasIndex: c > 0 ? column.w0[k] + data.columns[c - 1].neurons.length : null};
@@ -275,13 +276,20 @@
         side.appendChild(box);
       }
       if (data.curves && data.curves.loss.length) {
-        side.appendChild(el("div", "agl-caption", "loss (log) and accuracy per epoch"));
+        // the key in words beside the picture (8-px text inside it sat on the curves)
+        dom.curvesCaption = el("div", "agl-caption");
+        side.appendChild(dom.curvesCaption);
         dom.curves = svgEl("svg", {viewBox: "0 0 240 120", "class": "agl-curves"});
         side.appendChild(dom.curves);
       }
       var health = el("table", "agl-health");
       side.appendChild(el("div", "agl-caption", "gradient health, per layer"));
       side.appendChild(health);
+      side.appendChild(el("div", "agl-legend", "|\u2202L/\u2202W|: its mean over the " +
+        "layer's weights, L the mean loss of all training points; dead: ReLUs that are 0 on every training " +
+        "point; saturated: tanh/sigmoid outputs within 0.01 of their limits (\u2014: no such " +
+        "activation); \u2016\u0394W\u2016/\u2016W\u2016: how much the weights moved since " +
+        "the last snapshot, relative to their size. Red: a flag below."));
       dom.health = health;
       dom.scale = el("div", "agl-legend agl-scale");
       side.appendChild(dom.scale);
@@ -308,10 +316,15 @@
       root.setAttribute("data-loss", f.loss === null || f.loss === undefined ? "" : pyRepr(f.loss));
       root.setAttribute("data-phase", phase);
       root.setAttribute("data-step", String(s));
+      // One snapshot (a live host's latest epoch, or a model without a history): no film to
+      // scrub, so no slider and no "(1 / 1)"; the epoch alone.
+      var filmed = data.snapshots.length > 1;
+      slider.style.display = filmed ? "" : "none";
+      film.classList.toggle("agl-film-one", !filmed);
       slider.max = data.snapshots.length - 1;
       slider.value = state.snap;
       epochText.textContent = (f.epoch === null || f.epoch === undefined ? "\u2014" : f.epoch) +
-        " (" + (state.snap + 1) + " / " + data.snapshots.length + ")" +
+        (filmed ? " (" + (state.snap + 1) + " / " + data.snapshots.length + ")" : "") +
         (f.loss === null || f.loss === undefined ? "" : ", loss " + fmt(f.loss, P)) +
         (f.accuracy === null || f.accuracy === undefined ? "" :
           ", accuracy " + (100 * f.accuracy).toFixed(1) + "%") +
@@ -455,6 +468,10 @@
           if (isFinite(v) && (y !== Y || v > 0)) pts.push(X(epochs ? epochs[i] : i + 1).toFixed(1) + "," + y(v).toFixed(1));
         });
         if (pts.length) svgEl("polyline", {points: pts.join(" "), "class": cls}, svg);
+        if (pts.length === 1) {  // one epoch so far: a dot, where a line would be invisible
+          var xy = pts[0].split(",");
+          svgEl("circle", {cx: xy[0], cy: xy[1], r: 2, "class": cls + " agl-dot"}, svg);
+        }
       };
       line(loss, Y, "agl-loss");
       line(acc, A, "agl-acc");
@@ -469,15 +486,15 @@
         svgEl("line", {x1: X(Math.max(f.epoch, 1)), x2: X(Math.max(f.epoch, 1)), y1: 4, y2: 116,
           "class": "agl-now"}, svg);
       }
-      var key = svgEl("text", {x: 236, y: 10, "class": "agl-key"}, svg);
-      key.textContent = "red loss, blue accuracy" + (epochs.length ? ", dashed held-out" : "");
+      dom.curvesCaption.textContent = "per epoch: loss (red, log scale) and accuracy (blue)" +
+        (epochs.length ? "; dashed: held-out" : "") + "; the bar: the epoch shown";
     }
 
     function drawHealth(f) {
       var t = dom.health;
       t.textContent = "";
       var head = el("tr");
-      ["layer", "mean |\u2202L/\u2202W|", "dead", "saturated", "\u2016\u0394W\u2016/\u2016W\u2016"].forEach(function (h) {
+      ["layer", "|\u2202L/\u2202W|", "dead", "saturated", "\u2016\u0394W\u2016/\u2016W\u2016"].forEach(function (h) {
         head.appendChild(el("th", "", h));
       });
       t.appendChild(head);
@@ -605,7 +622,10 @@
         head.textContent = label + " on training point " + data.sample.index + epoch + ": z = " +
           fmt(z, P) + ", g'(z) = " + fmt(g, P) + ", so \u03B4 = \u2202L/\u2202z = " +
           fmt(sp.delta[n.column - 1][n.k], P) + (num(sp.delta[n.column - 1][n.k]) === 0 ?
-          ": no gradient reaches its weights (each \u2202L/\u2202w = \u03B4 \u00B7 a = 0)." : ".");
+          ": no gradient reaches its weights (each \u2202L/\u2202w = \u03B4 \u00B7 a = 0)." :
+          data.players_left_out ? ". Its graph is not in this page: to stay under 3 MB it " +
+          "keeps the graphs of the " + Object.keys(data.players || {}).length + " neurons with " +
+          "the largest |\u03B4| (" + data.players_left_out + " left out)." : ".");
       } else {
         head.textContent = label;
       }

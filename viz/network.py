@@ -93,7 +93,8 @@ the next build on. Keys a host may rely on (version 1):
   host's held-out points ``[{epoch, test_loss, test_accuracy}]`` (else the snapshots');
   ``health_thresholds``; ``notes``;
 - ``players``: ``{label: {svg, data}}``, the neurons' players at the last snapshot
-  (added by ``viz.network``; ``NetworkData.build`` leaves it out).
+  (added by ``viz.network``; ``NetworkData.build`` leaves it out); ``players_left_out``,
+  how many neurons with δ ≠ 0 have no player because the page keeps to PAGE_LIMIT bytes.
 """
 
 from __future__ import annotations
@@ -107,6 +108,10 @@ from .embed import Page, script_json
 from .player import _package_text
 
 PLAYERS = ("active", "all", "none")
+# The saved page (``html()``) stays within this many bytes: neurons' players are embedded
+# by decreasing |δ| while they fit. A player is ~80 KB, so the digits' 42 neurons would
+# make a 3.7 MB page; the neurons left out show z, g'(z) and δ in words when clicked.
+PAGE_LIMIT = 3_000_000
 
 
 class NetworkView(Page):
@@ -182,21 +187,31 @@ def network(
         from .player import player
 
         last = data["snapshots"][-1]
-        for column, deltas in zip(data["columns"][1:], last["sample"]["delta"]):
-            for label, delta in zip(column["neurons"], deltas):
-                if players == "active" and delta == 0:
-                    continue
-                root = neuron_graph(builder, label, last["params"], data["sample"]["index"])
-                try:
-                    made = player(root, precision=precision)
-                except (graphviz.ExecutableNotFound, OSError):  # no dot: no players
-                    data["players"] = {}
-                    data["notes"].append("Graphviz's dot is missing: no neuron graphs")
-                    break
-                data["players"][label] = {"svg": made.svg, "data": made.data}
-            else:
-                continue
-            break
+        chosen = [
+            (label, delta)
+            for column, deltas in zip(data["columns"][1:], last["sample"]["delta"])
+            for label, delta in zip(column["neurons"], deltas)
+            if players == "all" or delta != 0
+        ]
+        # the largest |δ| first (NaN last): where the page's budget ends, the least active
+        chosen.sort(key=lambda item: -abs(item[1]) if math.isfinite(item[1]) else math.inf)
+        data["players_left_out"] = 0
+        # what the page weighs without players; 16 bytes for the count of those left out
+        room = PAGE_LIMIT - len(NetworkView(data).html().encode()) - 16
+        for n, (label, _) in enumerate(chosen):
+            root = neuron_graph(builder, label, last["params"], data["sample"]["index"])
+            try:
+                made = player(root, precision=precision)
+            except (graphviz.ExecutableNotFound, OSError):  # no dot: no players
+                data["players"] = {}
+                data["notes"].append("Graphviz's dot is missing: no neuron graphs")
+                break
+            entry = {"svg": made.svg, "data": made.data}
+            room -= len(script_json({label: entry}).encode())  # its key, and a comma
+            if room < 0:
+                data["players_left_out"] = len(chosen) - n
+                break
+            data["players"][label] = entry
     return NetworkView(data, builder)
 
 

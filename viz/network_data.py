@@ -551,6 +551,11 @@ def _data(X: Any, y: Any, nin: int, xname: str, yname: str) -> tuple[Any, Any]:
 # Layout: where each neuron sits (shared by the static picture and network.js)
 
 WIDTH = 760  # the picture's width in its own units (the page scales it to fit)
+# The value written right of a neuron (network.js: "δ " and 3 significant digits, at most
+# "δ -1.23e-05", 11 characters) in VALUE_FONT units: the last column keeps room for it.
+VALUE_FONT = 9.5
+VALUE_CHARS = 11
+VALUE_ROOM = 3.0 + VALUE_CHARS * 0.62 * VALUE_FONT  # from the square's right side
 
 
 def layout(columns: list[dict[str, Any]], image: list[int] | None, *, heatmaps: bool) -> dict:
@@ -566,7 +571,8 @@ def layout(columns: list[dict[str, Any]], image: list[int] | None, *, heatmaps: 
     n = len(columns)
     pixel = 14.0
     left = image[1] * pixel / 2 + 10.0 if image else 40.0
-    step = (WIDTH - left - 60.0) / max(n - 1, 1)  # room on the right for the values
+    right = size / 2 + VALUE_ROOM  # the output column's values stay inside the picture
+    step = (WIDTH - left - right) / max(n - 1, 1)
     neurons: dict[str, list[float]] = {}
     for c, column in enumerate(columns):
         x = left + c * step
@@ -585,7 +591,7 @@ def layout(columns: list[dict[str, Any]], image: list[int] | None, *, heatmaps: 
         y0 = top + (height - top - len(labels) * pitch) / 2
         for k, label in enumerate(labels):
             neurons[label] = [x, y0 + (k + 0.5) * pitch, size]
-    return {"width": WIDTH, "height": height, "neurons": neurons}
+    return {"width": WIDTH, "height": height, "neurons": neurons, "value_font": VALUE_FONT}
 
 
 # A neuron with more inputs than this is drawn with its SHOWN_TERMS largest terms w·a only

@@ -218,6 +218,7 @@ class Playground:
         self.sample: int | None = None  # the training point the view follows (None: its choice)
         self._base_id = 0  # bumped with each new builder: a new model, or another sample
         self._clicked = False  # whether the page chose the sample
+        self._base_epoch = 0  # the epoch at which the view's base (and its sample) was made
         # While training runs, the training thread builds a frame every frame_interval
         # seconds and hands it to frame_hook (the server's), if one is set.
         self.frame_hook: Callable[[dict[str, Any]], None] | None = None
@@ -314,8 +315,10 @@ class Playground:
             self._touch()
 
     def reset(self) -> None:
-        """The model's initial weights again (from the seed), epoch 0, paused, no error."""
+        """The model's initial weights again (from the seed), epoch 0, paused, no error;
+        the view follows the largest loss again (a clicked point is forgotten)."""
         with self._lock:
+            self._clicked = False
             self._new_model()
             self._touch()
 
@@ -433,11 +436,19 @@ class Playground:
         with self._lock:
             status = self.status()
             params, epoch, previous = list(self._params), self.epoch, self._previous
+            if not self._clicked and not self.running and self._builder is not None:
+                # paused: follow the point that teaches most now, the largest loss at these
+                # weights (while running, the view keeps one point so it does not jump)
+                # (a new base names the epoch: "the largest loss at epoch 7")
+                worst = self._builder.worst_sample(params)
+                if worst != self.sample or self._base_epoch != epoch:
+                    self.sample, self._builder = worst, None
             history = _History()
             history.loss, history.accuracy = list(self.history.loss), list(self.history.accuracy)
             if self._builder is None:
                 self._builder, self._base = self._make_builder(), None
                 self._base_id += 1
+                self._base_epoch = epoch
             builder, base_id = self._builder, self._base_id
         with self._view_lock:
             base = self._base if builder is self._builder else None

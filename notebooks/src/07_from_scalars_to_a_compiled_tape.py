@@ -10,8 +10,6 @@
 # every number below is checked against it.
 
 # %%
-import time
-
 import matplotlib.pyplot as plt
 import numpy as np
 
@@ -256,7 +254,6 @@ assert abs(loss_c - loss_s) <= 1e-12 * abs(loss_s) and relative <= 1e-12
 Xd, yd = nn.data.load_digits()
 X_train, X_test, y_train, y_test = nn.data.train_test_split(Xd, yd, test_fraction=0.2, seed=0)
 model = nn.MLP(64, [32, 10], seed=0)
-start = time.perf_counter()
 history = nn.train.fit(
     model,
     X_train,
@@ -267,13 +264,13 @@ history = nn.train.fit(
     progress=False,
     compile=True,
 )
-seconds = time.perf_counter() - start
 _, train_accuracy = nn.train.evaluate(model, X_train, y_train, compile=True)
 _, test_accuracy = nn.train.evaluate(model, X_test, y_test, compile=True)
 digits_step = ag.compile(lambda x, y: nn.softmax_cross_entropy(model(x), y), model.parameters())
 digits_step(X_train[:2], np.eye(10)[y_train[:2]])  # a class index goes in as its one-hot row
 print(f"one sample's tape: {len(digits_step.tape):,} lines")
-print(f"{len(X_train)} training images, 20 epochs in {seconds:.1f} s")
+first, last = history.loss[0], history.loss[-1]
+print(f"{len(X_train)} training images, 20 epochs: mean loss {first:.2f} → {last:.2f}")
 print(f"training accuracy {train_accuracy:.3f}, held-out accuracy {test_accuracy:.3f}")
 assert test_accuracy >= 0.95
 

@@ -479,12 +479,14 @@ class Program:
             space, c = self.root
             losses = A[space][:, c]
             loss = float(losses.sum() * (1.0 / n)) if space == 0 else float(losses[0])
+            if fused and not math.isfinite(loss):  # see the comment below
+                return self.plain().run(theta, X, Y, aux=aux, backward=backward)
             if backward:
                 # Without masks first (the plain version is careful=True on every call:
                 # a finiteness check and np.where in every group); see replay's docstring
                 # for why a finite loss and finite gradients prove the masks changed nothing.
                 grads = self.backward(A, G0, saved, careful=anomaly, anomaly=anomaly, run=run)
-                if fused and not (math.isfinite(loss) and finite(grads)):
+                if fused and not finite(grads):
                     # A NaN or an infinity took part: the plain program, op by op, has
                     # the engine's masks, its errors and its rounding at the max.
                     return self.plain().run(theta, X, Y, aux=aux, backward=True)

@@ -176,7 +176,14 @@ Xs, labels = nn.data.make_spirals(60, seed=0)
 net_step(Xs, np.eye(3)[labels])
 print(net_step.program)
 program_lines = [line.split("#")[0].strip() for line in str(net_step.program).splitlines()]
-for line in ["Z1 = X·W1ᵀ + b1", "dW3 = dZ3ᵀ·H2", "dH2 = dZ3·W3", "dZ2 = dH2 ⊙ 1[Z2 > 0]"]:
+for line in [
+    "Z1 = X·W1ᵀ + b1",
+    "L = mean(logsumexp(Z3) − Z3[y])",
+    "dZ3 = (softmax(Z3) − Y)/n",
+    "dW3 = dZ3ᵀ·H2",
+    "dH2 = dZ3·W3",
+    "dZ2 = dH2 ⊙ 1[Z2 > 0]",
+]:
     assert line in program_lines
 
 # %% [markdown]
@@ -191,11 +198,14 @@ for line in ["Z1 = X·W1ᵀ + b1", "dW3 = dZ3ᵀ·H2", "dH2 = dZ3·W3", "dZ2 = d
 # $a_k$ is a row of `Zk`, $h_k$ a row of `Hk`, and $W_k h_{k-1}$ becomes `H(k−1)·Wkᵀ`.
 # The three steps per layer are the program's three lines per layer, `dWk = dZkᵀ·H(k−1)`
 # (the outer products of all rows, summed), `dH(k−1) = dZk·Wk` and
-# `dZ(k−1) = dH(k−1) ⊙ 1[Z(k−1) > 0]`; the $1/n$ of the mean enters once, as `dT7 = 1/n`.
+# `dZ(k−1) = dH(k−1) ⊙ 1[Z(k−1) > 0]`; the $1/n$ of the mean enters once, in `dZ3`.
 # Nobody wrote these equations for `compile`: it found them in the scalar graph, where
 # each weight's many `mul` nodes and each unit's chain of `add`s line up into a
-# matrix product. The softmax's lines (`M`, `T1`…`T7`) are `nn.softmax_cross_entropy`
-# replayed op by op; together they compute $\nabla_{a_K} L = \hat y - e_\ell$ of §4.2.
+# matrix product. The loss is recognised too: the tape nodes `nn.softmax_cross_entropy`
+# builds (a running maximum, the shifted exponentials, their sum, its log, the picked
+# logit) are one group, `L = mean(logsumexp(Z3) − Z3[y])`, and its backward line
+# `dZ3 = (softmax(Z3) − Y)/n` is §4.2's $\nabla_{a_K} L = \hat y - e_\ell$, one row per
+# sample, divided by $n$ for the mean.
 #
 # The whole step, forward and backward for 100 samples, is a few dozen NumPy
 # calls. Both engines on the same weights give the same numbers:

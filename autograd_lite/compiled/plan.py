@@ -294,10 +294,11 @@ class Program:
     Memory: the per-sample values and their gradients are two n × ``width[0]``
     arrays of ``dtype`` (8 bytes an entry for float64, 4 for float32), kept between
     calls of the same batch size (the last :data:`BUFFERS` sizes): per row
-    2 × width[0] × 8 bytes in float64, 1.2 kB for the 2-16-16-1 demo, 1.4 kB for a
-    2-16-16-3 softmax, 3.1 kB for 64-32-10; a step allocates about 0.15–0.4 kB a row
-    more for the arrays NumPy's calls return (benchmarks/bench_compile.py measures
-    both). Not thread-safe: a program's buffers serve one call at a time.
+    2 × width[0] × 8 bytes in float64, 1.2 kB for the 2-16-16-1 demo and for a
+    2-16-16-3 softmax (its cross-entropy fused), 2.4 kB for 64-32-10; a step allocates
+    about 0.2–0.5 kB a row more for the arrays NumPy's calls return
+    (benchmarks/bench_compile.py measures both). Not thread-safe: a program's buffers
+    serve one call at a time.
     """
 
     BUFFERS = 4
@@ -393,6 +394,7 @@ class Program:
             self.keys.append(key)
             self.plan.append(_describe(key, group, len(members)))
         self.width = width
+        self.fused = any(isinstance(group, SoftmaxCEGroup) for group in self.groups)
         self.root = col[len(tape) - 1]
         self.col = col
         self.needs = needs
@@ -454,7 +456,7 @@ class Program:
         ``anomaly``: as inside ``detect_anomaly()``, a NaN or an infinity made by
         any group, forward or backward, raises FloatingPointError naming the op.
         """
-        fused = any(isinstance(group, SoftmaxCEGroup) for group in self.groups)
+        fused = self.fused
         if fused and anomaly:
             return self.plain().run(theta, X, Y, aux=aux, backward=backward, anomaly=True)
         n = X.shape[0]

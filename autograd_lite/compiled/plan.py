@@ -246,7 +246,15 @@ def _softmax_ce(
     fused.args = [y for _, y in pairs]
     inner = [m, s, lse, *exps, *z_of, *node.terms]
     inner += [p for v in node.terms for p in tape[v].parents if tape[p].op == "sub"]
-    fused.replaces = sorted({*inner, i})
+    # every tape node from the logits and targets up to i (with the partial maxima and
+    # partial sums that the chains had absorbed): what the program's line replays
+    stop, seen, todo = {*fused.terms, *fused.args}, {i}, [i]
+    while todo:
+        for p in tape[todo.pop()].parents:
+            if p not in stop and p not in seen:
+                seen.add(p)
+                todo.append(p)
+    fused.replaces = sorted(seen)
     return fused, inner
 
 

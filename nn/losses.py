@@ -223,11 +223,6 @@ def _bce_logits(z: Value, y: Any) -> Value:
     if y != 0.0:
         loss = (nz.max(0.0) if y == 1.0 else nz.max(0.0) * y) + loss
     return loss
-    if y == 0.0:
-        return loss
-    if y == 1.0:
-        return loss - z
-    return loss - z * y
 
 
 def binary_cross_entropy_with_logits(z: Any, y: Any) -> Value:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .replay import Columns, MaxGroup, OpGroup, SumGroup
+from .replay import Columns, MaxGroup, OpGroup, SoftmaxCEGroup, SumGroup
 
 _SYMBOLS = {"add": "+", "sub": "−", "mul": "⊙", "div": "⊘"}
 _SLOPES = {
@@ -85,6 +85,9 @@ def _nodes(group: Any, key: tuple) -> str:
 
 
 def _forward(group: Any, name: str, names: _Names) -> str:
+    if isinstance(group, SoftmaxCEGroup):
+        Z = names.ref(group.Z)
+        return f"{name} = logsumexp({Z}) − {Z}[y]"
     if isinstance(group, MaxGroup):
         return f"{name} = rowmax({names.ref(group.terms)})"
     if isinstance(group, OpGroup):
@@ -109,6 +112,10 @@ def _forward(group: Any, name: str, names: _Names) -> str:
 
 def _backward(group: Any, name: str, names: _Names, single: Any) -> list[str]:
     g = f"d{name}"
+    if isinstance(group, SoftmaxCEGroup):
+        Z = names.ref(group.Z)
+        eq = "=" if single(group.Z) else "+="
+        return [f"d{Z} {eq} {g} ⊙ (softmax({Z}) − Y)"]
     if isinstance(group, MaxGroup):
         return [f"d{names.ref(group.terms)} += {g} ⊙ ∂rowmax (1 to the largest, ½ at a tie)"]
     if isinstance(group, OpGroup):
@@ -158,7 +165,9 @@ def program_text(program: Any) -> str:
     readers: dict[tuple[int, int], int] = {}
     for group in program.groups:
         blocks = (
-            [group.terms]
+            [group.Z, group.Y]
+            if isinstance(group, SoftmaxCEGroup)
+            else [group.terms]
             if isinstance(group, MaxGroup)
             else group.args
             if isinstance(group, OpGroup)
@@ -177,9 +186,21 @@ def program_text(program: Any) -> str:
     space, c = program.root
     root = names.owner.get((space, c), ("?", 0, 1))
     loss_of = root[0] if root[2] == 1 else f"{root[0]}[:, {root[1]}]"
-    rows.append((f"L = mean({loss_of})" if space == 0 else f"L = {loss_of}", "the loss"))
-    back: list[tuple[str, str]] = [(f"d{loss_of} = 1/n", "the mean's gradient, every row")]
+    last = program.groups[-1]
+    back: list[tuple[str, str]] = []
+    fused_loss = isinstance(last, SoftmaxCEGroup) and (space, c) == (0, int(last.out.cols[0]))
+    if fused_loss:
+        # the loss is the mean of the fused cross-entropy: §4.1's two lines, as written
+        Z = names.ref(last.Z)
+        rows[-1] = (f"L = mean(logsumexp({Z}) − {Z}[y])", rows[-1][1] + ", the loss")
+        eq = "=" if single(last.Z) else "+="
+        back.append((f"d{Z} {eq} (softmax({Z}) − Y)/n", _nodes(last, program.keys[-1])))
+    else:
+        rows.append((f"L = mean({loss_of})" if space == 0 else f"L = {loss_of}", "the loss"))
+        back.append((f"d{loss_of} = 1/n", "the mean's gradient, every row"))
     for group, name, key in reversed(list(zip(program.groups, names.names, program.keys))):
+        if group is last and fused_loss:
+            continue
         if group.grad:
             back += [(line, _nodes(group, key)) for line in _backward(group, name, names, single)]
     width = max(len(text) for text, _ in rows + back) + 2

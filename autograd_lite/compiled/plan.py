@@ -27,7 +27,7 @@ from typing import Any
 
 import numpy as np
 
-from .replay import Columns, MaxGroup, OpGroup, Run, SumGroup, finite
+from .replay import Columns, MaxGroup, OpGroup, Run, SoftmaxCEGroup, SumGroup, finite
 from .trace import FIXED, LEAVES, Tape
 
 
@@ -40,7 +40,18 @@ class _Node:
     ``max(max(t0, t1), t2)…`` over its ``terms``.
     """
 
-    __slots__ = ("kind", "op", "args", "terms", "lin", "bias", "static", "tape", "level")
+    __slots__ = (
+        "kind",
+        "op",
+        "args",
+        "terms",
+        "lin",
+        "bias",
+        "static",
+        "tape",
+        "level",
+        "replaces",
+    )
 
     def __init__(self, kind: str, static: bool, tape: int | None = None) -> None:
         self.kind = kind
@@ -52,13 +63,15 @@ class _Node:
         self.lin: list[tuple[int, int]] = []
         self.bias: int | None = None
         self.level = 0
+        self.replaces: list[int] = []  # an "sce" node: the tape nodes it stands for
 
     def inputs(self) -> list[int]:
         if self.kind == "op":
             return self.args
         if self.kind == "maxn":
             return self.terms
-            return self.args
+        if self.kind == "sce":
+            return self.terms + self.args
         out = list(self.terms)
         for w, v in self.lin:
             out += (w, v)
@@ -67,9 +80,12 @@ class _Node:
         return out
 
 
-def _fuse(tape: Tape, keep: Sequence[int] = ()) -> tuple[list[_Node], list[bool]]:
+def _fuse(
+    tape: Tape, keep: Sequence[int] = (), losses: bool = True
+) -> tuple[list[_Node], list[bool]]:
     """The replay's nodes: add chains fused into sums, w·v terms and bias split off,
-    chains of three or more ``max`` into one row-wise maximum.
+    chains of three or more ``max`` into one row-wise maximum, and (with ``losses``) a
+    softmax cross-entropy into one node (:func:`_softmax_ce`).
 
     The nodes of ``keep`` (and the loss) are never fused away: their values are read.
     """
@@ -150,6 +166,13 @@ def _fuse(tape: Tape, keep: Sequence[int] = ()) -> tuple[list[_Node], list[bool]
             bias.terms = fixed
             node.bias = n + len(extra)
             extra.append(bias)
+    for i in range(n if losses else 0):
+        found = _softmax_ce(tape, nodes, uses, i)
+        if found is not None:
+            sce, inner = found
+            nodes[i] = sce
+            for j in inner:
+                absorbed[j] = True
     program = [node if not absorbed[i] else None for i, node in enumerate(nodes)] + extra
     needs = [False] * len(program)
     for i, e in enumerate(tape):  # a node needs a gradient if a parameter is below it
@@ -161,6 +184,78 @@ def _fuse(tape: Tape, keep: Sequence[int] = ()) -> tuple[list[_Node], list[bool]
     order.sort(key=lambda i: (i >= n, i))
     _levels(program, order)
     return program, needs
+
+
+def _softmax_ce(
+    tape: Tape, nodes: list[Any], uses: list[int], i: int
+) -> tuple[_Node, list[int]] | None:
+    """The softmax cross-entropy ``Σ_k (log Σ_j exp(z_j − m) − (z_k − m)) · y_k``, m the
+    running maximum of the z, as ``nn.softmax_cross_entropy`` builds it, ending at the
+    sum node i: (one "sce" node reading the z and the y, the tape nodes it replaces), or
+    None when node i is not that pattern or a partial result is read elsewhere."""
+    node = nodes[i]
+    if node is None or node.kind != "sum" or node.static or node.lin or node.bias is not None:
+        return None
+    k = len(node.terms)
+    if k < 3:
+        return None
+    pairs = []  # (t_k, y_k) for every term (lse − t_k)·y_k
+    lse = None
+    for v in node.terms:
+        e = tape[v]
+        if e.op != "mul" or uses[v] != 1:
+            return None
+        u, y = e.parents if tape[e.parents[1]].op == "y" else e.parents[::-1]
+        if tape[y].op != "y" or tape[u].op != "sub" or uses[u] != 1:
+            return None
+        log_of, t = tape[u].parents
+        if lse is None:
+            lse = log_of
+        if log_of != lse:
+            return None
+        pairs.append((t, y))
+    if tape[lse].op != "log" or uses[lse] != k:
+        return None
+    (s,) = tape[lse].parents
+    total = nodes[s]
+    if total is None or total.kind != "sum" or total.lin or total.bias is not None:
+        return None
+    if uses[s] != 1 or len(total.terms) != k:
+        return None
+    exps = total.terms
+    shifted = []
+    for x in exps:
+        if tape[x].op != "exp" or uses[x] != 1:
+            return None
+        shifted.append(tape[x].parents[0])
+    m = tape[shifted[0]].parents[1] if tape[shifted[0]].op == "sub" else None
+    top = nodes[m] if m is not None else None
+    if top is None or top.kind != "maxn" or uses[m] != k or len(top.terms) != k:
+        return None
+    z_of = {}
+    for t in shifted:
+        if tape[t].op != "sub" or tape[t].parents[1] != m or uses[t] != 2:
+            return None
+        z_of[t] = tape[t].parents[0]
+    if sorted(z_of.values()) != sorted(top.terms) or len(set(top.terms)) != k:
+        return None
+    if sorted(t for t, _ in pairs) != sorted(z_of):
+        return None
+    fused = _Node("sce", False, i)
+    fused.terms = [z_of[t] for t, _ in pairs]
+    fused.args = [y for _, y in pairs]
+    inner = [m, s, lse, *exps, *z_of, *node.terms]
+    inner += [p for v in node.terms for p in tape[v].parents if tape[p].op == "sub"]
+    # every tape node from the logits and targets up to i (with the partial maxima and
+    # partial sums that the chains had absorbed): what the program's line replays
+    stop, seen, todo = {*fused.terms, *fused.args}, {i}, [i]
+    while todo:
+        for p in tape[todo.pop()].parents:
+            if p not in stop and p not in seen:
+                seen.add(p)
+                todo.append(p)
+    fused.replaces = sorted(seen)
+    return fused, inner
 
 
 def _levels(program: list[_Node | None], order: list[int]) -> None:
@@ -186,6 +281,8 @@ def _describe(key: tuple, group: Any, k: int) -> str:
     where = "per sample" if key[1] == 0 else "parameters only"
     if key[2] == "maxn":
         return f"level {key[0]}, {where}: max over {len(group.terms.cols)} (a running maximum)"
+    if key[2] == "sce":
+        return f"level {key[0]}, {where}: softmax cross-entropy over {len(group.Z.cols)} logits"
     if key[2] != "sum":
         return f"level {key[0]}, {where}: {key[2]} ×{k}"
     parts = []
@@ -205,10 +302,11 @@ class Program:
     Memory: the per-sample values and their gradients are two n × ``width[0]``
     arrays of ``dtype`` (8 bytes an entry for float64, 4 for float32), kept between
     calls of the same batch size (the last :data:`BUFFERS` sizes): per row
-    2 × width[0] × 8 bytes in float64, 1.2 kB for the 2-16-16-1 demo, 1.4 kB for a
-    2-16-16-3 softmax, 3.1 kB for 64-32-10; a step allocates about 0.15–0.4 kB a row
-    more for the arrays NumPy's calls return (benchmarks/bench_compile.py measures
-    both). Not thread-safe: a program's buffers serve one call at a time.
+    2 × width[0] × 8 bytes in float64, 1.2 kB for the 2-16-16-1 demo and for a
+    2-16-16-3 softmax (its cross-entropy fused), 2.4 kB for 64-32-10; a step allocates
+    about 0.2–0.5 kB a row more for the arrays NumPy's calls return
+    (benchmarks/bench_compile.py measures both). Not thread-safe: a program's buffers
+    serve one call at a time.
     """
 
     BUFFERS = 4
@@ -221,9 +319,12 @@ class Program:
         m: int,
         keep: Sequence[int] = (),
         dtype: Any = np.float64,
+        losses: bool = True,
     ) -> None:
         self.tape, self.P, self.d, self.m, self.dtype = tape, n_params, d, m, np.dtype(dtype)
-        program, needs = _fuse(tape, keep)
+        self.keep = list(keep)
+        program, needs = _fuse(tape, keep, losses)
+        self._plain: Program | None = None  # the same tape without fused losses
         # Columns: space 0 (per sample) = x, y, then groups; space 1 (static) = 0, params,
         # constants, then groups.
         col: dict[int, tuple[int, int]] = {}
@@ -248,8 +349,8 @@ class Program:
             space = 1 if node.static else 0
             if node.kind == "sum":
                 key: tuple = (node.level, space, "sum")
-            elif node.kind == "maxn":
-                key = (node.level, space, "maxn", i)
+            elif node.kind in ("maxn", "sce"):
+                key = (node.level, space, node.kind, i)
             else:
                 arg_spaces = tuple(1 if program[a].static else 0 for a in node.args)
                 key = (node.level, space, node.op, arg_spaces)
@@ -280,6 +381,14 @@ class Program:
                 group.needs = any(needs[t] for t in node.terms)
                 if space == 0:
                     reads.update(terms.cols.tolist())
+            elif key[2] == "sce":
+                (node,) = nodes
+                Z = Columns(0, [col[t][1] for t in node.terms])
+                Y = Columns(0, [col[y][1] for y in node.args])
+                group = SoftmaxCEGroup(out, Z, Y, node.replaces)
+                group.needs = any(needs[t] for t in node.terms)
+                reads.update(Z.cols.tolist())
+                reads.update(Y.cols.tolist())
             else:
                 args = [
                     Columns(key[3][k], [col[node.args[k]][1] for node in nodes], broadcast=True)
@@ -293,6 +402,7 @@ class Program:
             self.keys.append(key)
             self.plan.append(_describe(key, group, len(members)))
         self.width = width
+        self.fused = any(isinstance(group, SoftmaxCEGroup) for group in self.groups)
         self.root = col[len(tape) - 1]
         self.col = col
         self.needs = needs
@@ -315,6 +425,14 @@ class Program:
         for group in self.groups:
             if isinstance(group, SumGroup):
                 group.bind(self.S, self.G1)
+
+    def plain(self) -> Program:
+        """This tape as a program without fused losses (built on first use)."""
+        if self._plain is None:
+            self._plain = Program(
+                self.tape, self.P, self.d, self.m, self.keep, self.dtype, losses=False
+            )
+        return self._plain
 
     def buffers(self, n: int) -> tuple[Any, Any]:
         """The per-sample values and gradients for a batch of n rows, reused between calls
@@ -346,6 +464,9 @@ class Program:
         ``anomaly``: as inside ``detect_anomaly()``, a NaN or an infinity made by
         any group, forward or backward, raises FloatingPointError naming the op.
         """
+        fused = self.fused
+        if fused and anomaly:
+            return self.plain().run(theta, X, Y, aux=aux, backward=backward, anomaly=True)
         n = X.shape[0]
         D, G0 = self.buffers(n)
         d, m = self.d, self.m
@@ -368,11 +489,17 @@ class Program:
             space, c = self.root
             losses = A[space][:, c]
             loss = float(losses.sum() * (1.0 / n)) if space == 0 else float(losses[0])
+            if fused and not math.isfinite(loss):  # see the comment below
+                return self.plain().run(theta, X, Y, aux=aux, backward=backward)
             if backward:
                 # Without masks first (the plain version is careful=True on every call:
                 # a finiteness check and np.where in every group); see replay's docstring
                 # for why a finite loss and finite gradients prove the masks changed nothing.
                 grads = self.backward(A, G0, saved, careful=anomaly, anomaly=anomaly, run=run)
+                if fused and not finite(grads):
+                    # A NaN or an infinity took part: the plain program, op by op, has
+                    # the engine's masks, its errors and its rounding at the max.
+                    return self.plain().run(theta, X, Y, aux=aux, backward=True)
                 if not anomaly and not (math.isfinite(loss) and finite(grads)):
                     # A NaN or an infinity took part: again with the engine's masks.
                     grads = self.backward(A, G0, saved, careful=True)

@@ -7,6 +7,8 @@ parameters alone in ``S`` (one row). Each group is one call (or a few) on a bloc
 - :class:`OpGroup`: one op of :mod:`.vector` on a block of columns;
 - :class:`MaxGroup`: a chain ``max(max(z0, z1), z2) …`` (the softmax's max over the
   logits) as one running maximum along the row;
+- :class:`SoftmaxCEGroup`: the softmax cross-entropy over a row of logits, one step
+  forward and one back;
 - :class:`SumGroup`: sums ``Σ terms + Σ w·v + bias``; the products of a layer are one
   matrix product, fed straight from X when they read the inputs.
 
@@ -186,6 +188,48 @@ class MaxGroup:
         if careful:
             c = zero_times_anything(c, F, g)
         self.terms.add(G[self.terms.space], c)
+
+
+class SoftmaxCEGroup:
+    """The softmax cross-entropy as ``nn.softmax_cross_entropy`` builds it, one group:
+    ``L = Σ_k y_k (log Σ_j e^{z_j − m} − (z_k − m))``, m = max_k z_k, that is
+    ``logsumexp(Z) − Z[y]`` for one-hot Y, with the gradient
+    ``∂L/∂z = softmax(z)·Σ_k y_k − y`` (``softmax(Z) − Y`` for one-hot Y) in one step.
+
+    The engine's op-by-op gradient adds, through the max, a share that is zero up to
+    rounding (the loss does not depend on the shift); this group leaves it out. With
+    finite logits and targets every step is finite (the exponents are ≤ 0, the sum ≥ 1),
+    so a NaN or an infinity here always shows in the loss, and :meth:`Program.run` then
+    replays the plain program (one group per op, the engine's masks and errors).
+    """
+
+    op = "softmax_cross_entropy"
+
+    def __init__(self, out: Columns, Z: Columns, Y: Columns, tape_nodes: list[int]) -> None:
+        self.space, self.out, self.Z, self.Y, self.tape_nodes = 0, out, Z, Y, tape_nodes
+        self.needs = True
+        self.grad = True
+
+    def forward(self, A: list[Any], run: Run) -> Any:
+        D = A[0]
+        Z, Y = D[:, self.Z.sel], D[:, self.Y.sel]
+        T = Z - np.max(Z, axis=1, keepdims=True)
+        E = np.exp(T)
+        S = np.add.reduce(E, axis=1, keepdims=True)
+        T -= np.log(S)  # T = z − m − lse = log softmax
+        np.multiply(T, Y, out=T)
+        np.negative(np.add.reduce(T, axis=1, keepdims=True), out=D[:, self.out.sel])
+        return E, S, Y
+
+    def backward(self, A: list[Any], G: list[Any], saved: Any, careful: bool) -> None:
+        if not self.needs:
+            return
+        E, S, Y = saved
+        g = G[0][:, self.out.sel]
+        E *= np.add.reduce(Y, axis=1, keepdims=True) / S  # softmax · Σy
+        E -= Y
+        E *= g
+        self.Z.add(G[0], E)
 
 
 class SumGroup:

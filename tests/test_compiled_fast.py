@@ -213,7 +213,7 @@ def test_buffers_are_reused_between_calls_of_one_batch_size():
     step = ag.compile(lambda x, y: (model(x) - y[0]) ** 2, model.parameters())
     X, Y = np.ones((7, 2)), np.zeros(7)
     step(X, Y)
-    D = step.program.buffers(7)[0]
+    D = step.program.buffers(7).A[0]
     step(X, Y)
-    assert step.program.buffers(7)[0] is D
+    assert step.program.buffers(7).A[0] is D
     assert step.program.x_in_D is False  # the layer reads X itself

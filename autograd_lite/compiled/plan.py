@@ -415,11 +415,13 @@ class Program:
         # X is copied into the per-sample array only when a group reads it there; a
         # layer's products read X itself.
         self.x_in_D = any(c < d for c in reads)
-        self._buffers: dict[int, tuple[Any, Any]] = {}
+        self._buffers: dict[int, Buffers] = {}
         # The parameter row and its gradient, held across calls: constants written once,
         # the parameters copied in each call, views of the layers' weights made once.
         self.S = np.empty((1, width[1]), dtype=self.dtype)
         self.G1 = np.empty((1, width[1]), dtype=self.dtype)
+        self.theta_view = self.S[0, 1 : 1 + n_params]  # θ, copied in each call
+        self.dtheta_view = self.G1[0, 1 : 1 + n_params]
         self.S[0, 0] = 0.0
         self.S[0, 1 + n_params : 1 + n_params + len(consts)] = self.consts
         for group in self.groups:
@@ -434,19 +436,17 @@ class Program:
             )
         return self._plain
 
-    def buffers(self, n: int) -> tuple[Any, Any]:
-        """The per-sample values and gradients for a batch of n rows, reused between calls
-        (np.empty: no page is zeroed; every column is written before it is read)."""
-        pair = self._buffers.pop(n, None)
-        if pair is None:
+    def buffers(self, n: int) -> Buffers:
+        """The per-sample values and gradients for a batch of n rows, with every group's
+        views of them, reused between calls (np.empty: no page is zeroed; every column
+        is written before it is read)."""
+        buffers = self._buffers.pop(n, None)
+        if buffers is None:
             if len(self._buffers) >= self.BUFFERS:
                 self._buffers.pop(next(iter(self._buffers)))
-            pair = (
-                np.empty((n, self.width[0]), dtype=self.dtype, order="F"),
-                np.empty((n, self.width[0]), dtype=self.dtype, order="F"),
-            )
-        self._buffers[n] = pair  # the most recent last
-        return pair
+            buffers = Buffers(self, n)
+        self._buffers[n] = buffers  # the most recent last
+        return buffers
 
     def run(
         self,
@@ -468,41 +468,39 @@ class Program:
         if fused and anomaly:
             return self.plain().run(theta, X, Y, aux=aux, backward=backward, anomaly=True)
         n = X.shape[0]
-        D, G0 = self.buffers(n)
-        d, m = self.d, self.m
-        if self.x_in_D:
-            D[:, :d] = X
-        D[:, d : d + m] = Y
-        S = self.S
-        S[0, 1 : 1 + self.P] = theta
-        A = [D, S]
+        buffers = self.buffers(n)
+        if buffers.X is not None:
+            buffers.X[...] = X
+        buffers.Y[...] = Y
+        self.theta_view[...] = theta
+        A = buffers.A
         run = Run(X)
         saved = []
         grads = None
         with np.errstate(all="ignore"):
-            for group in self.groups:
-                saved.append(group.forward(A, run))
+            for group, views in zip(self.groups, buffers.views):
+                saved.append(group.forward(A, run, views))
                 if anomaly:
                     run.anomaly(group, A[group.space][:, group.out.sel], "forward")
             if self.guards:
                 self.check_guards(A)
-            space, c = self.root
-            losses = A[space][:, c]
-            loss = float(losses.sum() * (1.0 / n)) if space == 0 else float(losses[0])
+            losses = buffers.loss
+            loss = float(losses.sum() * (1.0 / n)) if self.root[0] == 0 else float(losses[0])
             if fused and not math.isfinite(loss):  # see the comment below
                 return self.plain().run(theta, X, Y, aux=aux, backward=backward)
             if backward:
                 # Without masks first (the plain version is careful=True on every call:
                 # a finiteness check and np.where in every group); see replay's docstring
                 # for why a finite loss and finite gradients prove the masks changed nothing.
-                grads = self.backward(A, G0, saved, careful=anomaly, anomaly=anomaly, run=run)
-                if fused and not finite(grads):
+                grads = self.backward(buffers, saved, careful=anomaly, anomaly=anomaly, run=run)
+                ok = finite(grads)
+                if fused and not ok:
                     # A NaN or an infinity took part: the plain program, op by op, has
                     # the engine's masks, its errors and its rounding at the max.
                     return self.plain().run(theta, X, Y, aux=aux, backward=True)
-                if not anomaly and not (math.isfinite(loss) and finite(grads)):
+                if not anomaly and not (ok and math.isfinite(loss)):
                     # A NaN or an infinity took part: again with the engine's masks.
-                    grads = self.backward(A, G0, saved, careful=True)
+                    grads = self.backward(buffers, saved, careful=True)
         values = None
         if aux is not None:
             values = np.empty((n, len(aux)), dtype=self.dtype)
@@ -513,8 +511,7 @@ class Program:
 
     def backward(
         self,
-        A: list[Any],
-        G0: Any,
+        buffers: Buffers,
         saved: list[Any],
         *,
         careful: bool,
@@ -523,19 +520,18 @@ class Program:
     ) -> Any:
         """∂ mean loss / ∂ θ: the groups in reverse, each adding its local derivatives
         times its gradient into its inputs' gradients."""
-        n = G0.shape[0]
-        G0.fill(0.0)  # reused: zeroed in place (no fresh pages)
+        A, G = buffers.A, buffers.G
+        n = G[0].shape[0]
+        G[0].fill(0.0)  # reused: zeroed in place (no fresh pages)
         self.G1.fill(0.0)
-        G = [G0, self.G1]
-        space, c = self.root
-        G[space][:, c] = 1.0 / n if space == 0 else 1.0
-        for group, s in zip(reversed(self.groups), reversed(saved)):
+        buffers.dloss[...] = 1.0 / n if self.root[0] == 0 else 1.0
+        for group, s, views in zip(reversed(self.groups), reversed(saved), reversed(buffers.views)):
             if group.grad:
-                group.backward(A, G, s, careful)
+                group.backward(A, G, s, careful, views)
                 if anomaly and run is not None:
                     run.anomaly(group, G[0], "backward")
                     run.anomaly(group, G[1], "backward", static=True)
-        return G[1][0, 1 : 1 + self.P].copy()
+        return self.dtheta_view.copy()
 
     def check_guards(self, A: list[Any]) -> None:
         """Raise ValueError at the first row where a comparison traced on Values comes
@@ -564,6 +560,29 @@ class Program:
         from .notation import program_text
 
         return program_text(self)
+
+
+class Buffers:
+    """A program's arrays for batches of n rows, and every group's views of them.
+
+    ``A = [D, S]`` and ``G = [G0, G1]``: the per-sample values and their gradients (n ×
+    width[0], column-major) and the parameter row with its gradient (held by the
+    program). Slicing a view costs a few hundred nanoseconds, a few dozen times a call:
+    made once per buffer set, the views take that off every call of the same size.
+    """
+
+    def __init__(self, program: Program, n: int) -> None:
+        shape, dtype = (n, program.width[0]), program.dtype
+        D = np.empty(shape, dtype=dtype, order="F")
+        G0 = np.empty(shape, dtype=dtype, order="F")
+        self.A, self.G = [D, program.S], [G0, program.G1]
+        d, m = program.d, program.m
+        self.X = D[:, :d] if program.x_in_D else None  # where X is copied, if a group reads it
+        self.Y = D[:, d : d + m]
+        space, c = program.root
+        self.loss = self.A[space][:, c]
+        self.dloss = self.G[space][:, c]
+        self.views = [group.views(self.A, self.G) for group in program.groups]
 
 
 _COMPARE = {

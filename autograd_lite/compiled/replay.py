@@ -63,8 +63,19 @@ class Columns:
             sorted_cols = self.cols[order]
             starts = np.flatnonzero(np.r_[True, sorted_cols[1:] != sorted_cols[:-1]])
             self.order, self.starts, self.unique = order, starts, sorted_cols[starts]
-        if space == 0 and not self.single and not self.dup:
+        self.block = space == 0 and not self.single and not self.dup
+        if self.block:
             self.add = self._add_block  # type: ignore[method-assign]  # the common case
+
+    def view(self, A: Any) -> Any:
+        """A[:, cols] as a view, or None when the columns are gathered (a copy, so made
+        on every call). Groups make their views once per buffer set (``plan.Buffers``)."""
+        return A[:, self.sel] if isinstance(self.sel, slice) else None
+
+    def target(self, G: Any) -> Any:
+        """The view of G that ``add`` adds into with a plain ``+=``, or None when ``add``
+        must sum repeated columns or rows."""
+        return G[:, self.sel] if self.block and isinstance(self.sel, slice) else None
 
     def _add_block(self, G: Any, c: Any) -> None:
         """``add`` for distinct per-sample columns (the branches below, decided once)."""
@@ -104,9 +115,22 @@ class OpGroup:
         self.needs: list[bool] = []
         self.grad = True
 
-    def forward(self, A: list[Any], run: Run) -> Any:
-        xs = [A[a.space][:, a.sel] for a in self.args]
-        block = A[self.space][:, self.out.sel]  # a view: the group's columns are contiguous
+    def views(self, A: list[Any], G: list[Any]) -> Any:
+        """The group's views of one buffer set: the arguments (None when one is gathered),
+        its output block and gradient (views: the group's columns are contiguous) and
+        the arguments' gradients that a plain ``+=`` reaches (None where not)."""
+        xs = [a.view(A[a.space]) for a in self.args]
+        return (
+            None if any(x is None for x in xs) else xs,
+            A[self.space][:, self.out.sel],
+            G[self.space][:, self.out.sel],
+            [a.target(G[a.space]) for a in self.args],
+        )
+
+    def forward(self, A: list[Any], run: Run, views: Any) -> Any:
+        xs, block, _, _ = views
+        if xs is None:
+            xs = [A[a.space][:, a.sel] for a in self.args]
         self.vop.forward(*xs, out=block)
         if self.vop.bad is not None and not finite(block):
             bad = self.vop.bad(block, *xs)
@@ -114,12 +138,11 @@ class OpGroup:
                 run.domain_error(self, bad, xs)
         return xs
 
-    def backward(self, A: list[Any], G: list[Any], xs: Any, careful: bool) -> None:
-        g = G[self.space][:, self.out.sel]
-        out = A[self.space][:, self.out.sel]
+    def backward(self, A: list[Any], G: list[Any], xs: Any, careful: bool, views: Any) -> None:
+        _, out, g, targets = views
         vop: VectorOp = self.vop
         rule = vop.fast_rule if vop.fast_rule is not None and not careful else vop.rule
-        for a, d, needs in zip(self.args, rule(out, *xs), self.needs):
+        for a, target, d, needs in zip(self.args, targets, rule(out, *xs), self.needs):
             if not needs:
                 continue
             if not isinstance(d, np.ndarray):
@@ -130,7 +153,10 @@ class OpGroup:
                 c = d * g
                 if careful:
                     c = zero_times_anything(c, d, g)
-            a.add(G[a.space], c)
+            if target is not None:
+                target += c  # in place: target is a view of G
+            else:
+                a.add(G[a.space], c)
 
 
 class MaxGroup:
@@ -150,9 +176,18 @@ class MaxGroup:
         self.needs = True
         self.grad = True
 
-    def forward(self, A: list[Any], run: Run) -> Any:
-        Z = A[self.terms.space][:, self.terms.sel]
-        out = A[self.space][:, self.out.sel]
+    def views(self, A: list[Any], G: list[Any]) -> Any:
+        """The terms (None when gathered), the output block and its gradient."""
+        return (
+            self.terms.view(A[self.terms.space]),
+            A[self.space][:, self.out.sel],
+            G[self.space][:, self.out.sel],
+        )
+
+    def forward(self, A: list[Any], run: Run, views: Any) -> Any:
+        Z, out, _ = views
+        if Z is None:
+            Z = A[self.terms.space][:, self.terms.sel]
         np.max(Z, axis=1, keepdims=True, out=out)  # a NaN wins, as in the chain
         if not out.all():  # a zero: at a tie of ±0 the chain keeps the first side, where
             out[...] = self.chain(Z)[:, -1:]  # np.max may not: step by step, as the table
@@ -168,11 +203,11 @@ class MaxGroup:
                 P[:, k] = np.where((x < y) | (y != y), y, x)
         return P
 
-    def backward(self, A: list[Any], G: list[Any], Z: Any, careful: bool) -> None:
+    def backward(self, A: list[Any], G: list[Any], Z: Any, careful: bool, views: Any) -> None:
         if not self.needs:
             return
-        g = G[self.space][:, self.out.sel]
-        top = Z == A[self.space][:, self.out.sel]
+        _, out, g = views
+        top = Z == out
         if (np.add.reduce(top, axis=1) == 1).all():
             # One largest term in every row (no tie with it, no NaN): the chain passes
             # all of g to it and exactly 0 to every other term, whatever their ties.
@@ -210,26 +245,44 @@ class SoftmaxCEGroup:
         self.needs = True
         self.grad = True
 
-    def forward(self, A: list[Any], run: Run) -> Any:
+    def views(self, A: list[Any], G: list[Any]) -> Any:
+        """The logits and targets (None when gathered), the loss column, its gradient,
+        and the logits' gradient when a plain ``+=`` reaches it."""
         D = A[0]
-        Z, Y = D[:, self.Z.sel], D[:, self.Y.sel]
+        return (
+            self.Z.view(D),
+            self.Y.view(D),
+            D[:, self.out.sel],
+            G[0][:, self.out.sel],
+            self.Z.target(G[0]),
+        )
+
+    def forward(self, A: list[Any], run: Run, views: Any) -> Any:
+        Z, Y, loss, _, _ = views
+        if Z is None:
+            Z = A[0][:, self.Z.sel]
+        if Y is None:
+            Y = A[0][:, self.Y.sel]
         T = Z - np.max(Z, axis=1, keepdims=True)
         E = np.exp(T)
         S = np.add.reduce(E, axis=1, keepdims=True)
         T -= np.log(S)  # T = z − m − lse = log softmax
         np.multiply(T, Y, out=T)
-        np.negative(np.add.reduce(T, axis=1, keepdims=True), out=D[:, self.out.sel])
+        np.negative(np.add.reduce(T, axis=1, keepdims=True), out=loss)
         return E, S, Y
 
-    def backward(self, A: list[Any], G: list[Any], saved: Any, careful: bool) -> None:
+    def backward(self, A: list[Any], G: list[Any], saved: Any, careful: bool, views: Any) -> None:
         if not self.needs:
             return
         E, S, Y = saved
-        g = G[0][:, self.out.sel]
+        _, _, _, g, target = views
         E *= np.add.reduce(Y, axis=1, keepdims=True) / S  # softmax · Σy
         E -= Y
         E *= g
-        self.Z.add(G[0], E)
+        if target is not None:
+            target += E
+        else:
+            self.Z.add(G[0], E)
 
 
 class SumGroup:
@@ -307,18 +360,34 @@ class SumGroup:
                 )
         self.S = S
 
-    def forward(self, A: list[Any], run: Run) -> Any:
+    def views(self, A: list[Any], G: list[Any]) -> Any:
+        """The output block and its gradient, the products' inputs V, the terms and the
+        bias (each None when gathered), and V's gradient when a plain ``+=`` reaches it."""
         Z = A[self.space]
-        out = Z[:, self.out.sel]  # written in place (column-major: a contiguous block)
+        return (
+            Z[:, self.out.sel],
+            G[self.space][:, self.out.sel],
+            self.V.view(A[0]) if self.lin and not self.from_x else None,
+            self.terms.view(Z) if self.terms is not None else None,
+            self.bias.view(A[1]) if self.bias is not None else None,
+            self.V.target(G[0]) if self.lin else None,
+        )
+
+    def forward(self, A: list[Any], run: Run, views: Any) -> Any:
+        Z = A[self.space]
+        out, _, V, T, B, _ = views  # out: written in place (column-major: a contiguous block)
         saved = None
         if self.lin:
-            V = run.X if self.from_x else A[0][:, self.V.sel]
+            if self.from_x:
+                V = run.X
+            elif V is None:
+                V = A[0][:, self.V.sel]
             W, ok = None, False
             if self.dense:
-                # the weights from their view of the parameter row, copied into one
-                # contiguous K × S block (BLAS multiplies a strided view several times
-                # slower); the plain version gathers them, A[1][0][self.windex]
-                W = self.W_view.copy() if self.strides is not None else A[1][0][self.windex]
+                # the weights as their view of the parameter row: one unit stride, so
+                # BLAS takes it as it is (a leading dimension of K + 1); the plain
+                # version gathers them, A[1][0][self.windex]
+                W = self.W_view if self.strides is not None else A[1][0][self.windex]
                 # out = V @ W, computed as (Wᵀ Vᵀ)ᵀ straight into the block. A finite
                 # result means every operand was finite (an inf or NaN operand leaves an
                 # inf or NaN in its row or column): one check instead of one per operand.
@@ -332,20 +401,24 @@ class SumGroup:
         else:
             out[...] = 0.0
         if self.bias is not None:
+            if B is None:
+                B = A[1][:, self.bias.sel]
             if isinstance(self.bwhich, slice):
-                out += A[1][:, self.bias.sel]
+                out += B
             else:
-                out[:, self.bwhich] += A[1][0, self.bias.sel]
+                out[:, self.bwhich] += B[0]
         if self.terms is not None:
-            r = np.add.reduceat(Z[:, self.terms.sel], self.tstarts, axis=1)
+            if T is None:
+                T = Z[:, self.terms.sel]
+            r = np.add.reduceat(T, self.tstarts, axis=1)
             if isinstance(self.twhich, slice):
                 out += r
             else:
                 out[:, self.twhich] += r
         return saved
 
-    def backward(self, A: list[Any], G: list[Any], saved: Any, careful: bool) -> None:
-        g = G[self.space][:, self.out.sel]
+    def backward(self, A: list[Any], G: list[Any], saved: Any, careful: bool, views: Any) -> None:
+        _, g, _, _, _, Vtarget = views
         if self.terms is not None and self.t_needs:
             # one sum's terms: its gradient broadcasts (the plain version gathers g[:, tsum])
             self.terms.add(
@@ -358,7 +431,10 @@ class SumGroup:
         V, W, ok = saved
         if ok and (not careful or finite(g)):
             if self.v_needs:
-                self.V.add(G[0], (W @ g.T).T)  # column-major, as G
+                if Vtarget is not None:
+                    Vtarget += (W @ g.T).T  # column-major, as G
+                else:
+                    self.V.add(G[0], (W @ g.T).T)
             dW = V.T @ g
             if self.strides is not None:  # the plain version: the bincount below
                 self.dW_view += dW

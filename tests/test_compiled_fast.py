@@ -8,7 +8,8 @@
 3. ``print(step.program)``: the matrix program of an MLP, in derivations.md §4's
    notation, line for line.
 4. The max chain of a softmax is one running maximum with the chain's gradient
-   (ties split ½ as the scalar max op does); buffers are reused between calls.
+   (ties split ½ as the scalar max op does); buffers are reused between calls, and the
+   gradient array is not zeroed: the first write to a column assigns it.
 """
 
 from __future__ import annotations
@@ -205,7 +206,7 @@ def test_max_chain_is_one_running_maximum_with_the_chains_gradient(row):
     got = compiled_step(step, [a], X, [0.0, 0.0])
     assert "max over 4 (a running maximum)" in "\n".join(step.plan)
     same = lambda u, v: (math.isnan(u) and math.isnan(v)) or u == v  # noqa: E731
-    assert same(got[0], expected[0]) and same(got[1][0], expected[1][0]), (got, expected)
+    assert _same(got[0], expected[0]) and same(got[1][0], expected[1][0]), (got, expected)
 
 
 def test_buffers_are_reused_between_calls_of_one_batch_size():
@@ -217,3 +218,46 @@ def test_buffers_are_reused_between_calls_of_one_batch_size():
     step(X, Y)
     assert step.program.buffers(7).A[0] is D
     assert step.program.x_in_D is False  # the layer reads X itself
+
+
+def _reused_gradients_loss(w, v):
+    """A loss whose per-sample gradient columns are written in every way the backward
+    pass writes: first by assignment (relu, the layer's products), added onto by a
+    second reader of one column (h used twice, x·x), a column whose gradient nothing
+    writes (a Value compared but not below the loss), and a zero derivative."""
+
+    def loss_fn(x, y):
+        h = (w[0] * x[0] + w[1] * x[1] + w[2]).relu()
+        u = v[0] * h + v[1] * x[0] * x[0] + h * h
+        unused = w[0] * x[1]  # noqa: F841  (not below the loss: its gradient is 0)
+        return (u - y[0]) ** 2 + (x[1] ** 2.0) * w[3]
+
+    return loss_fn
+
+
+def _same(a, b):
+    """Equal to 1e-12, or both NaN."""
+    return (math.isnan(a) and math.isnan(b)) or abs(a - b) <= 1e-12 * max(1.0, abs(b))
+
+
+def test_gradient_columns_are_assigned_first_and_never_read_stale():
+    """Calls of one batch size reuse the gradient array without zeroing it: every column
+    is assigned before it is read or added into. A different batch each call, and a
+    careful (NaN) call between, must give the scalar engine's gradients every time."""
+    w = [Value(0.3), Value(-0.2), Value(0.1), Value(0.5)]
+    v = [Value(0.7), Value(-0.4)]
+    params = [*w, *v]
+    fn = _reused_gradients_loss(w, v)
+    step = ag.compile(fn, params)
+    rng = np.random.default_rng(0)
+    for call in range(6):
+        X, Y = rng.normal(size=(9, 2)), rng.normal(size=9)
+        if call == 3:  # a row with an infinity: the careful pass, all zeroed
+            X[4, 0] = math.inf
+        got = compiled_step(step, params, X, Y)
+        expected = scalar_step(fn, params, X, Y)
+        assert _same(got[0], expected[0]), (call, got[0], expected[0])
+        assert all(_same(a, b) for a, b in zip(got[1], expected[1])), (call, got, expected)
+    assert step.program.zero_runs  # x·x's and the sums' terms are added into: zeroed
+    assigned = sum(len(g.assign) for g in step.program.groups)
+    assert assigned >= 2  # relu's input and the layer's products are assigned

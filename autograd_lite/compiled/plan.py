@@ -415,6 +415,7 @@ class Program:
         # X is copied into the per-sample array only when a group reads it there; a
         # layer's products read X itself.
         self.x_in_D = any(c < d for c in reads)
+        self.zero_runs = self.first_writes()
         self._buffers: dict[int, Buffers] = {}
         # The parameter row and its gradient, held across calls: constants written once,
         # the parameters copied in each call, views of the layers' weights made once.
@@ -427,6 +428,37 @@ class Program:
         for group in self.groups:
             if isinstance(group, SumGroup):
                 group.bind(self.S, self.G1)
+
+    def first_writes(self) -> list[slice]:
+        """Mark each backward write that comes first to its per-sample gradient columns
+        as an assignment (``group.assign``), and return the runs of columns that must
+        still be zeroed before the backward pass: those read, or added into, before any
+        write. The other columns are written before they are read, so the n × width
+        gradient array is not zeroed on every call (only in the careful pass)."""
+        written: set[int] = set()
+        zero: set[int] = set()
+        space, c = self.root
+        if space == 0:
+            written.add(c)
+        for group in reversed(self.groups):
+            if not group.grad:
+                continue
+            if group.space == 0:  # its gradient is read
+                zero.update(set(group.out.cols.tolist()) - written)
+            for k, columns, assignable in group.writes():
+                cols = set(columns.cols.tolist())
+                if assignable and not cols & written:
+                    group.assign.add(k)
+                else:
+                    zero.update(cols - written)
+                written |= cols
+        runs: list[slice] = []
+        for col in sorted(zero):
+            if runs and runs[-1].stop == col:
+                runs[-1] = slice(runs[-1].start, col + 1)
+            else:
+                runs.append(slice(col, col + 1))
+        return runs
 
     def plain(self) -> Program:
         """This tape as a program without fused losses (built on first use)."""
@@ -522,7 +554,11 @@ class Program:
         times its gradient into its inputs' gradients."""
         A, G = buffers.A, buffers.G
         n = G[0].shape[0]
-        G[0].fill(0.0)  # reused: zeroed in place (no fresh pages)
+        if careful:  # every write adds: all zeroed (in place, no fresh pages)
+            G[0].fill(0.0)
+        else:  # the first write to a column assigns it (first_writes): the rest zeroed
+            for run in self.zero_runs:
+                G[0][:, run] = 0.0
         self.G1.fill(0.0)
         buffers.dloss[...] = 1.0 / n if self.root[0] == 0 else 1.0
         for group, s, views in zip(reversed(self.groups), reversed(saved), reversed(buffers.views)):

@@ -114,6 +114,16 @@ class OpGroup:
         self.space, self.out, self.args, self.tape_nodes = space, out, args, tape_nodes
         self.needs: list[bool] = []
         self.grad = True
+        self.assign: set[int] = set()  # the writes that come first to their columns
+
+    def writes(self) -> list[tuple[int, Columns, bool]]:
+        """The backward pass's writes into per-sample gradients, in order: (which, the
+        columns, whether a plain ``=`` could do it); see :meth:`Program.first_writes`."""
+        return [
+            (k, a, isinstance(a.sel, slice) and a.block)
+            for k, (a, needs) in enumerate(zip(self.args, self.needs))
+            if needs and a.space == 0
+        ]
 
     def views(self, A: list[Any], G: list[Any]) -> Any:
         """The group's views of one buffer set: the arguments (None when one is gathered),
@@ -142,8 +152,18 @@ class OpGroup:
         _, out, g, targets = views
         vop: VectorOp = self.vop
         rule = vop.fast_rule if vop.fast_rule is not None and not careful else vop.rule
-        for a, target, d, needs in zip(self.args, targets, rule(out, *xs), self.needs):
+        for k, (a, target, d, needs) in enumerate(
+            zip(self.args, targets, rule(out, *xs), self.needs)
+        ):
             if not needs:
+                continue
+            if k in self.assign and not careful:  # the first write: no zeroing, no add
+                if isinstance(d, np.ndarray) or d not in (0, 1):
+                    np.multiply(d, g, out=target)
+                elif d == 1:
+                    np.copyto(target, g)
+                else:
+                    target.fill(0.0)
                 continue
             if not isinstance(d, np.ndarray):
                 if d == 0:
@@ -175,6 +195,11 @@ class MaxGroup:
         self.rule = vector_ops()["max"].rule
         self.needs = True
         self.grad = True
+        self.assign: set[int] = set()
+
+    def writes(self) -> list[tuple[int, Columns, bool]]:
+        """See :meth:`OpGroup.writes`: the terms' gradient, added."""
+        return [(0, self.terms, False)] if self.needs and self.terms.space == 0 else []
 
     def views(self, A: list[Any], G: list[Any]) -> Any:
         """The terms (None when gathered), the output block and its gradient."""
@@ -244,6 +269,11 @@ class SoftmaxCEGroup:
         self.space, self.out, self.Z, self.Y, self.tape_nodes = 0, out, Z, Y, tape_nodes
         self.needs = True
         self.grad = True
+        self.assign: set[int] = set()
+
+    def writes(self) -> list[tuple[int, Columns, bool]]:
+        """See :meth:`OpGroup.writes`: the logits' gradient."""
+        return [(0, self.Z, isinstance(self.Z.sel, slice) and self.Z.block)] if self.needs else []
 
     def views(self, A: list[Any], G: list[Any]) -> Any:
         """The logits and targets (None when gathered), the loss column, its gradient,
@@ -278,6 +308,9 @@ class SoftmaxCEGroup:
         _, _, _, g, target = views
         E *= np.add.reduce(Y, axis=1, keepdims=True) / S  # softmax · Σy
         E -= Y
+        if 0 in self.assign and not careful:
+            np.multiply(E, g, out=target)
+            return
         E *= g
         if target is not None:
             target += E
@@ -303,6 +336,7 @@ class SumGroup:
         self.v_needs = any(needs[v] for node in nodes for _, v in node.lin)
         self.op, self.grad = "add", True
         self.tape_nodes = [node.tape for node in nodes]
+        self.assign: set[int] = set()
 
         self.space, self.out, S = space, out, len(nodes)
         # Ragged terms, sorted by sum.
@@ -316,6 +350,7 @@ class SumGroup:
                     tsum.append(s)
         self.terms = Columns(space, tcols) if tcols else None
         self.tstarts = np.asarray(starts, dtype=np.intp)
+        self.one_term = len(tcols) == len(starts)  # each sum has one term: no reduceat
         self.twhich: Any = slice(None) if len(which) == S else np.asarray(which, dtype=np.intp)
         self.tsum = np.asarray(tsum, dtype=np.intp)
         # Bias: one static column per sum that has one.
@@ -359,6 +394,16 @@ class SumGroup:
                     isinstance(self.V.sel, slice) and self.V.sel == slice(0, d) and not self.v_needs
                 )
         self.S = S
+
+    def writes(self) -> list[tuple[int, Columns, bool]]:
+        """See :meth:`OpGroup.writes`: the terms' gradient (added), then the products'
+        inputs' (by one matrix product straight into their columns, when dense)."""
+        out = []
+        if self.terms is not None and self.t_needs and self.terms.space == 0:
+            out.append((0, self.terms, False))
+        if self.lin and self.v_needs:
+            out.append((1, self.V, self.dense and isinstance(self.V.sel, slice) and self.V.block))
+        return out
 
     def views(self, A: list[Any], G: list[Any]) -> Any:
         """The output block and its gradient, the products' inputs V, the terms and the
@@ -410,7 +455,7 @@ class SumGroup:
         if self.terms is not None:
             if T is None:
                 T = Z[:, self.terms.sel]
-            r = np.add.reduceat(T, self.tstarts, axis=1)
+            r = T if self.one_term else np.add.reduceat(T, self.tstarts, axis=1)
             if isinstance(self.twhich, slice):
                 out += r
             else:
@@ -431,7 +476,9 @@ class SumGroup:
         V, W, ok = saved
         if ok and (not careful or finite(g)):
             if self.v_needs:
-                if Vtarget is not None:
+                if 1 in self.assign and not careful:  # the first write: straight into G
+                    np.matmul(W, g.T, out=Vtarget.T)
+                elif Vtarget is not None:
                     Vtarget += (W @ g.T).T  # column-major, as G
                 else:
                     self.V.add(G[0], (W @ g.T).T)
@@ -451,6 +498,8 @@ class SumGroup:
         dw = np.where((vt == 0) | (gt == 0), 0.0, vt * gt).sum(axis=0)
         self.W.add(G[1], dw[None, :])
         if self.v_needs:
+            if 1 in self.assign and not careful:
+                Vtarget.fill(0.0)  # this write was to come first: zeroed here
             dv = np.where((w == 0) | (gt == 0), 0.0, w * gt)
             Columns(0, self.V.cols[self.tv].tolist()).add(G[0], dv)
 

@@ -433,12 +433,13 @@ class SumGroup:
                 # BLAS takes it as it is (a leading dimension of K + 1); the plain
                 # version gathers them, A[1][0][self.windex]
                 W = self.W_view if self.strides is not None else A[1][0][self.windex]
-                # out = V @ W, computed as (Wᵀ Vᵀ)ᵀ straight into the block. A finite
-                # result means every operand was finite (an inf or NaN operand leaves an
-                # inf or NaN in its row or column): one check instead of one per operand.
+                # out = V @ W, computed as (Wᵀ Vᵀ)ᵀ straight into the block. No check
+                # here: an inf or a NaN operand leaves an inf or a NaN in its row or
+                # column (inf·0 is NaN in BLAS as in the engine), which reaches the loss
+                # or the gradients, and the careful pass then checks this block.
                 np.matmul(W.T, V.T, out=out.T)
-                ok = finite(out)
-            if not ok:  # term by term, exactly as the scalar products (NaN where 0·inf)
+                ok = True
+            else:  # term by term, exactly as the scalar products (NaN where 0·inf)
                 out[...] = 0.0
                 products = V[:, self.tv] * A[1][0][self.tw]
                 out[:, self.lwhich] = np.add.reduceat(products, self.lstarts, axis=1)
@@ -474,14 +475,24 @@ class SumGroup:
         if not self.lin:
             return
         V, W, ok = saved
-        if ok and (not careful or finite(g)):
+        # The matrix products when every operand was finite (the block they wrote is:
+        # checked only in the careful pass); else term by term, with the engine's masks.
+        if ok and (not careful or (finite(views[0]) and finite(g))):
             if self.v_needs:
+                # dV = g·Wᵀ, column-major as G; for one sum an outer product, where a
+                # broadcast multiply is several times faster than BLAS's inner dimension 1
+                outer = self.S == 1
                 if 1 in self.assign and not careful:  # the first write: straight into G
-                    np.matmul(W, g.T, out=Vtarget.T)
-                elif Vtarget is not None:
-                    Vtarget += (W @ g.T).T  # column-major, as G
+                    if outer:
+                        np.multiply(g, W.T, out=Vtarget)
+                    else:
+                        np.matmul(W, g.T, out=Vtarget.T)
                 else:
-                    self.V.add(G[0], (W @ g.T).T)
+                    dV = g * W.T if outer else (W @ g.T).T
+                    if Vtarget is not None:
+                        Vtarget += dV
+                    else:
+                        self.V.add(G[0], dV)
             dW = V.T @ g
             if self.strides is not None:  # the plain version: the bincount below
                 self.dW_view += dW

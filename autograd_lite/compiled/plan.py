@@ -517,7 +517,9 @@ class Program:
             if self.guards:
                 self.check_guards(A)
             losses = buffers.loss
-            loss = float(losses.sum() * (1.0 / n)) if self.root[0] == 0 else float(losses[0])
+            loss = (
+                float(np.add.reduce(losses) * (1.0 / n)) if self.root[0] == 0 else float(losses[0])
+            )
             if fused and not math.isfinite(loss):  # see the comment below
                 return self.plain().run(theta, X, Y, aux=aux, backward=backward)
             if backward:

@@ -213,7 +213,7 @@ class MaxGroup:
         Z, out, _ = views
         if Z is None:
             Z = A[self.terms.space][:, self.terms.sel]
-        np.max(Z, axis=1, keepdims=True, out=out)  # a NaN wins, as in the chain
+        np.maximum.reduce(Z, axis=1, keepdims=True, out=out)  # a NaN wins, as in the chain
         if not out.all():  # a zero: at a tie of ±0 the chain keeps the first side, where
             out[...] = self.chain(Z)[:, -1:]  # np.max may not: step by step, as the table
         return Z
@@ -293,7 +293,7 @@ class SoftmaxCEGroup:
             Z = A[0][:, self.Z.sel]
         if Y is None:
             Y = A[0][:, self.Y.sel]
-        T = Z - np.max(Z, axis=1, keepdims=True)
+        T = Z - np.maximum.reduce(Z, axis=1, keepdims=True)
         E = np.exp(T)
         S = np.add.reduce(E, axis=1, keepdims=True)
         T -= np.log(S)  # T = z − m − lse = log softmax

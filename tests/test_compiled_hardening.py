@@ -213,6 +213,12 @@ def _branchy(a, b):
         ),
         # two equal products as two nodes, or one node used twice
         (lambda w, x: w * x[0] + w * x[0], lambda w, x: (lambda t: t + t)(w * x[0]), 3),
+        (lambda w, x: (lambda t: t + t)(w * x[0]), lambda w, x: w * x[0] + w * x[0], 3),
+        (
+            lambda w, x: (lambda t: t * (x[1] * t))(w * x[0]),
+            lambda w, x: (w * x[0]) * (x[1] * (w * x[0])),
+            4,
+        ),
         # the number of a constant
         (lambda w, x: w * x[0] + 2.0, lambda w, x: w * x[0] + 3.0, 3),
         # a Value the loss captured in place of a parameter holding the same number

@@ -171,29 +171,29 @@ class _Sample:
         return [v for c in self.comparisons for v in c[1:3] if isinstance(v, Value)]
 
 
-def _record(sample: _Sample, params: Sequence[Value]) -> tuple[Tape, dict[int, int]]:
-    """The tape of ``sample``'s graph, and each node's position by ``id``."""
-    leaves: dict[int, tuple[str, int]] = {id(p): ("param", k) for k, p in enumerate(params)}
-    leaves.update({id(v): ("x", j) for j, v in enumerate(sample.xs)})
-    leaves.update({id(v): ("y", j) for j, v in enumerate(sample.ys)})
-    position: dict[int, int] = {}
+def _record(sample: _Sample, params: Sequence[Value]) -> tuple[Tape, dict[Value, int]]:
+    """The tape of ``sample``'s graph, and each node's position (Values are hashed by
+    identity)."""
+    leaves: dict[Value, tuple[str, int]] = {p: ("param", k) for k, p in enumerate(params)}
+    leaves.update({v: ("x", j) for j, v in enumerate(sample.xs)})
+    leaves.update({v: ("y", j) for j, v in enumerate(sample.ys)})
+    position: dict[Value, int] = {}
     entries: list[TapeEntry] = []
     operands = sample.operands()
     if operands or any(p.parents for p in params):
-        seen: set[int] = set()
+        seen: set[Value] = set()
         order = _order([sample.loss], leaves, seen)
         # Values compared but not below the loss go in before it: the loss stays last.
         order[-1:-1] = _order(operands, leaves, seen)
     else:
         order = topological_order(sample.loss)
     # One pass over the nodes, written for speed: the plain version is
-    #     entries.append(TapeEntry(v.op, tuple(position[id(p)] for p in v.parents)))
+    #     entries.append(TapeEntry(v.op, tuple(position[p] for p in v.parents)))
     # here the parents are read from _a/_b and the NamedTuple is made by tuple.__new__.
     make = tuple.__new__
     append = entries.append
     for k, v in enumerate(order):
-        vid = id(v)
-        kind = leaves.get(vid)
+        kind = leaves.get(v)
         a = v._a
         if kind is not None:
             append(make(TapeEntry, (kind[0], (), kind[1])))
@@ -201,15 +201,15 @@ def _record(sample: _Sample, params: Sequence[Value]) -> tuple[Tape, dict[int, i
             append(make(TapeEntry, ("const" if v.is_constant else "value", (), v.data)))
         else:
             b = v._b
-            parents = (position[id(a)],) if b is None else (position[id(a)], position[id(b)])
+            parents = (position[a],) if b is None else (position[a], position[b])
             append(make(TapeEntry, (v.op, parents, None)))
-        position[vid] = k
+        position[v] = k
     labels = [p.label for p in params]
     guards = list(
         dict.fromkeys(  # each distinct comparison once, in the order made
-            Guard(op, position[id(a)], position[id(b)], 0.0, outcome)
+            Guard(op, position[a], position[b], 0.0, outcome)
             if isinstance(b, Value)
-            else Guard(op, position[id(a)], None, float(b), outcome)
+            else Guard(op, position[a], None, float(b), outcome)
             for op, a, b, outcome in sample.comparisons
         )
     )
@@ -236,20 +236,34 @@ def _same_graph(tape: Tape, sample: _Sample, params: Sequence[Value]) -> bool:
     leaves: set[Value] | None = None  # the named Values as a set, made for a "value" leaf
     nodes: list[Value | None] = [None] * len(tape)
     nodes[-1] = sample.loss
-    for k in range(len(tape) - 1, -1, -1):
+    k = len(tape)
+    # Written for speed (it runs on every node of every checked row): the two parents
+    # are paired one after the other, not in a loop over zip(parents, (v._a, v._b)).
+    for op, parents, leaf in reversed(tape):
+        k -= 1
         v = nodes[k]
-        op, parents, leaf = tape[k]
         if v is None:  # a compared node, not below the loss
             return False
         if parents:
-            if v.op != op or (v._b is None) != (len(parents) == 1):
+            if v.op != op:
                 return False
-            for p, u in zip(parents, (v._a, v._b)):
-                there = nodes[p]
-                if there is None:
-                    nodes[p] = u
-                elif there is not u:
+            b = v._b
+            if len(parents) == 2:
+                if b is None:
                     return False
+                there = nodes[parents[1]]
+                if there is None:
+                    nodes[parents[1]] = b
+                elif there is not b:
+                    return False
+            elif b is not None:
+                return False
+            a = v._a
+            there = nodes[parents[0]]
+            if there is None:
+                nodes[parents[0]] = a
+            elif there is not a:
+                return False
         elif op in FIXED:
             if v._a is not None or v.is_constant != (op == "const"):
                 return False
@@ -265,32 +279,32 @@ def _same_graph(tape: Tape, sample: _Sample, params: Sequence[Value]) -> bool:
     return len(placed) == len(tape) and all(v in placed for v in sample.operands())
 
 
-def _aux_position(a: Any, position: dict[int, int]) -> int:
-    if not isinstance(a, Value) or id(a) not in position:
+def _aux_position(a: Any, position: dict[Value, int]) -> int:
+    if not isinstance(a, Value) or a not in position:
         raise ValueError(
             "compile: loss_fn's aux values must be Values the loss depends on "
             f"(e.g. the model's outputs), got {a!r}"
         )
-    return position[id(a)]
+    return position[a]
 
 
-def _order(roots: Sequence[Value], leaves: dict[int, Any], seen: set[int]) -> list[Value]:
+def _order(roots: Sequence[Value], leaves: dict[Value, Any], seen: set[Value]) -> list[Value]:
     """The nodes below ``roots`` not yet ``seen``, each after its parents (as
     ``topological_order``), stopping at parameters (a parameter is a leaf here)."""
     order: list[Value] = []
     for root in roots:
-        if id(root) in seen:
+        if root in seen:
             continue
-        seen.add(id(root))
+        seen.add(root)
         stack: list[tuple[Value, int]] = [(root, 0)]
         while stack:
             v, i = stack.pop()
-            parents = () if id(v) in leaves else v.parents
+            parents = () if v in leaves else v.parents
             if i < len(parents):
                 stack.append((v, i + 1))
                 p = parents[i]
-                if id(p) not in seen:
-                    seen.add(id(p))
+                if p not in seen:
+                    seen.add(p)
                     stack.append((p, 0))
             else:
                 order.append(v)

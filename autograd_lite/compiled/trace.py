@@ -346,7 +346,7 @@ def compare_tapes(first: Tape, second: Tape, rows: tuple[int, int]) -> None:
         )
 
 
-CHECKED_ROWS = 8  # rows the first call traces besides the traced one, to compare tapes
+CHECKED_ROWS = 8  # rows the first call checks besides the traced one (check_row)
 
 
 def traced_row(X: Any, Y: Any) -> int:

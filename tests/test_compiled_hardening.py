@@ -262,6 +262,21 @@ def test_a_guard_that_flips_on_a_check_row_is_refused_on_the_first_call():
         ag.compile(fn, [w])([[1.0], [2.0], [500.0]], [0.0, 0.0, 0.0])
 
 
+def test_an_aux_value_outside_a_check_rows_graph_is_refused():
+    """has_aux: a check row whose aux value is not a node of its graph raises as the
+    traced row would."""
+    w = Value(1.5)
+
+    def fn(x, y):
+        out = w * x[0]
+        return out, [out if x[0].data <= 5 else w * 2.0]
+
+    step = ag.compile(fn, [w], has_aux=True)
+    with pytest.raises(ValueError, match="aux values must be Values the loss depends on"):
+        step([[1.0], [2.0], [9.0]], [0.0, 0.0, 0.0])
+    assert step([[1.0], [2.0], [3.0]], [0.0, 0.0, 0.0])[1].tolist() == [[1.5], [3.0], [4.5]]
+
+
 def _graph(program, params):
     """A loss_fn built by ``program`` (as test_random_graphs_with_reuse's)."""
 

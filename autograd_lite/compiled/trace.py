@@ -102,11 +102,9 @@ def trace(
     """
     sample = _Sample(loss_fn, x, y, row)
     tape, position = _record(sample, params)
-    aux_nodes = None
-    if sample.aux is not None:
-        aux_list = [sample.aux] if isinstance(sample.aux, Value) else list(sample.aux)
-        aux_nodes = [_aux_position(a, position) for a in aux_list]
-    return tape, aux_nodes
+    if sample.aux is None:
+        return tape, None
+    return tape, [_aux_position(a, position) for a in sample.aux_values()]
 
 
 def check_row(
@@ -123,12 +121,15 @@ def check_row(
     The first call checks several rows, so the common case (the same graph) is made
     cheap: :func:`_same_graph` pairs the tape with the new graph without recording it.
     Only when that finds a difference (or cannot tell) is the graph recorded as a Tape,
-    for :func:`compare_tapes` to name the first differing node.
+    for :func:`compare_tapes` to name the first differing node. An aux value that is
+    not a node of this row's graph raises as on the traced row.
     """
     sample = _Sample(loss_fn, x, y, rows[1])
     if not _same_graph(tape, sample, params):
-        other, _ = _record(sample, params)
+        other, position = _record(sample, params)
         compare_tapes(tape, other, rows)
+        for a in sample.aux_values():
+            _aux_position(a, position)
 
 
 class _Sample:
@@ -169,6 +170,12 @@ class _Sample:
     def operands(self) -> list[Value]:
         """The Values compared (a number compared with a Value is not one)."""
         return [v for c in self.comparisons for v in c[1:3] if isinstance(v, Value)]
+
+    def aux_values(self) -> list[Any]:
+        """The aux values as a list (one Value or a sequence of them; [] without aux)."""
+        if self.aux is None:
+            return []
+        return [self.aux] if isinstance(self.aux, Value) else list(self.aux)
 
 
 def _record(sample: _Sample, params: Sequence[Value]) -> tuple[Tape, dict[Value, int]]:
@@ -228,7 +235,8 @@ def _same_graph(tape: Tape, sample: _Sample, params: Sequence[Value]) -> bool:
     graphs are one up to their Values, so their depth-first orders, and their tapes,
     are equal. No position is computed, no entry made. False also when it cannot
     tell this way: a compared Value not below the loss, or a parameter with parents
-    (both placed by :func:`_order`); then the caller records the graph in full.
+    (both placed by :func:`_order`), or an aux value not in the graph; then the caller
+    records the graph in full.
     """
     if any(p._a is not None for p in params):
         return False
@@ -276,7 +284,11 @@ def _same_graph(tape: Tape, sample: _Sample, params: Sequence[Value]) -> bool:
         elif v is not named[op][leaf]:
             return False
     placed = set(nodes)  # one Value per position, else the new graph shares a node
-    return len(placed) == len(tape) and all(v in placed for v in sample.operands())
+    if len(placed) != len(tape):
+        return False
+    return all(v in placed for v in sample.operands()) and all(
+        isinstance(a, Value) and a in placed for a in sample.aux_values()
+    )
 
 
 def _aux_position(a: Any, position: dict[Value, int]) -> int:

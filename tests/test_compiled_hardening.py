@@ -23,6 +23,7 @@ from test_compiled import BUILDERS, compiled_step, scalar_step
 import autograd_lite as ag
 import nn
 from autograd_lite import Value
+from autograd_lite.compiled.trace import _record, _same_graph, _Sample, trace
 
 # ---------------------------------------------------------------------------
 # 1. The engine's 0·∞ = 0 rule.
@@ -193,6 +194,115 @@ def test_a_compared_value_not_below_the_loss_is_replayed():
     assert step([[1.0, 1.0], [0.5, 3.0]], [0.0, 0.0]) == 4.0
     with pytest.raises(ValueError, match="sample row 1"):
         step([[1.0, 1.0], [2.0, 3.0]], [0.0, 0.0])
+
+
+def _branchy(a, b):
+    """A loss_fn whose graph is ``a(w, x)`` on rows with x[0] ≤ 5 and ``b(w, x)`` above."""
+    w = Value(1.5)
+    return w, lambda x, y: (b if x[0].data > 5 else a)(w, x)
+
+
+@pytest.mark.parametrize(
+    "a, b, node",
+    [
+        # the same nodes in the same order, only the parents of the last node swapped
+        (
+            lambda w, x: (w * x[0] + x[1]) * (w - x[0]),
+            lambda w, x: (w * x[0] + x[1]) * (x[0] - w),
+            5,
+        ),
+        # two equal products as two nodes, or one node used twice
+        (lambda w, x: w * x[0] + w * x[0], lambda w, x: (lambda t: t + t)(w * x[0]), 3),
+        (lambda w, x: (lambda t: t + t)(w * x[0]), lambda w, x: w * x[0] + w * x[0], 3),
+        (
+            lambda w, x: (lambda t: t * (x[1] * t))(w * x[0]),
+            lambda w, x: (w * x[0]) * (x[1] * (w * x[0])),
+            4,
+        ),
+        # the number of a constant
+        (lambda w, x: w * x[0] + 2.0, lambda w, x: w * x[0] + 3.0, 3),
+        # a Value the loss captured in place of a parameter holding the same number
+        (lambda w, x: w * x[0], lambda w, x: Value(1.5) * x[0], 0),
+        (lambda w, x: Value(1.5) * x[0], lambda w, x: w * x[0], 0),
+        # another op
+        (lambda w, x: (w * x[0]).tanh(), lambda w, x: (w * x[0]).sigmoid(), 3),
+    ],
+)
+def test_a_check_row_differing_anywhere_is_refused(a, b, node):
+    """The first call's check rows are compared with the tape node for node: a parent
+    order, a shared node, a constant, a leaf's kind or an op that differs is refused."""
+    w, fn = _branchy(a, b)
+    step = ag.compile(fn, [w])
+    with pytest.raises(ValueError, match=rf"rows 0 and 2 differ at node %{node}\b|node %{node} is"):
+        step([[1.0, 2.0], [2.0, 1.0], [9.0, 0.0]], [0.0, 0.0, 0.0])
+    assert step([[1.0, 2.0], [2.0, 1.0], [3.0, 0.0]], [0.0, 0.0, 0.0]) == pytest.approx(
+        scalar_step(fn, [w], [[1.0, 2.0], [2.0, 1.0], [3.0, 0.0]], [0.0, 0.0, 0.0])[0]
+    )
+
+
+def test_a_comparison_made_on_a_check_row_only_is_refused():
+    """A check row that compares a Value the traced row never built records more nodes."""
+    w, fn = _branchy(lambda w, x: w * x[0], lambda w, x: w * x[0] if w * x[1] < 3 else w * x[0])
+    with pytest.raises(ValueError, match=r"rows 0 and 2 differ at node %2"):
+        ag.compile(fn, [w])([[1.0, 2.0], [2.0, 1.0], [9.0, 0.0]], [0.0, 0.0, 0.0])
+
+
+def test_a_guard_that_flips_on_a_check_row_is_refused_on_the_first_call():
+    """The same graph on every row, but a comparison of Values comes out otherwise on
+    the extreme row: the first call refuses it."""
+    w = Value(1.0)
+    large: list[bool] = []
+
+    def fn(x, y):
+        loss = w * x[0]
+        large.append(loss > 100)  # a comparison of Values that builds no node
+        return loss
+
+    with pytest.raises(ValueError, match=r"comparison is True for sample row 2"):
+        ag.compile(fn, [w])([[1.0], [2.0], [500.0]], [0.0, 0.0, 0.0])
+
+
+def test_an_aux_value_outside_a_check_rows_graph_is_refused():
+    """has_aux: a check row whose aux value is not a node of its graph raises as the
+    traced row would."""
+    w = Value(1.5)
+
+    def fn(x, y):
+        out = w * x[0]
+        return out, [out if x[0].data <= 5 else w * 2.0]
+
+    step = ag.compile(fn, [w], has_aux=True)
+    with pytest.raises(ValueError, match="aux values must be Values the loss depends on"):
+        step([[1.0], [2.0], [9.0]], [0.0, 0.0, 0.0])
+    assert step([[1.0], [2.0], [3.0]], [0.0, 0.0, 0.0])[1].tolist() == [[1.5], [3.0], [4.5]]
+
+
+def _graph(program, params):
+    """A loss_fn built by ``program`` (as test_random_graphs_with_reuse's)."""
+
+    def fn(x, y):
+        nodes = [*x, *y, *params]
+        for op, i, j in program:
+            nodes.append(BUILDERS[op](nodes[i % len(nodes)], nodes[j % len(nodes)]))
+        return nodes[-1] + nodes[-2] * nodes[len(nodes) // 2]
+
+    return fn
+
+
+STEP = st.tuples(st.integers(0, len(BUILDERS) - 1), st.integers(0, 10**6), st.integers(0, 10**6))
+
+
+@settings(max_examples=150, deadline=None)
+@given(program=st.lists(STEP, min_size=1, max_size=12), at=st.integers(0, 11), edit=STEP)
+def test_the_quick_check_of_a_row_agrees_with_recording_its_tape(program, at, edit):
+    """check_row's quick walk says "the same graph" exactly when the recorded tapes are
+    equal: for a graph and the same graph with one step changed (often to an equal one)."""
+    params = [Value(0.3), Value(-0.7), Value(1.1)]
+    other = list(program)
+    other[at % len(other)] = edit
+    tape, _ = trace(_graph(program, params), params, [0.4, -0.2], [0.5])
+    sample = _Sample(_graph(other, params), [0.4, -0.2], [0.5], 1)
+    assert _same_graph(tape, sample, params) == (_record(sample, params)[0] == tape)
 
 
 @pytest.mark.parametrize(

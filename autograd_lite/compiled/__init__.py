@@ -170,7 +170,7 @@ class CompiledStep:
         without a NaN, and checked against up to :data:`CHECKED_ROWS` other rows (the
         rows holding the columns' extremes first) as soon as a batch holds a row that
         differs from the traced one."""
-        from .trace import rows_to_check, traced_row
+        from .trace import check_row, rows_to_check, traced_row
 
         key = (X.shape[1], Y.shape[1])
         entry = self._programs.get(key)
@@ -191,10 +191,8 @@ class CompiledStep:
             r0, x0, y0 = first
             rows = rows_to_check(X, Y, x0, y0)
             for r in rows:
-                other, _ = trace(
-                    self.loss_fn, self.params, X[r].astype(float), Y[r].astype(float), row=r
-                )
-                compare_tapes(program.tape, other, (r0, r))
+                x, y = X[r].astype(float), Y[r].astype(float)
+                check_row(program.tape, self.loss_fn, self.params, x, y, (r0, r))
             if rows:
                 entry[2] = None
         return program, aux

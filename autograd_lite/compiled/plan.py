@@ -28,7 +28,7 @@ from typing import Any
 import numpy as np
 
 from .replay import Columns, MaxGroup, OpGroup, Run, SoftmaxCEGroup, SumGroup, finite
-from .trace import FIXED, LEAVES, Tape
+from .trace import FIXED, Tape
 
 
 class _Node:
@@ -53,25 +53,34 @@ class _Node:
         "replaces",
     )
 
-    def __init__(self, kind: str, static: bool, tape: int | None = None) -> None:
+    def __init__(
+        self,
+        kind: str,
+        static: bool,
+        tape: int | None = None,
+        op: str = "",
+        args: Sequence[int] = (),
+    ) -> None:
+        # One is made per tape node, so the empty fields share the empty tuple: the
+        # kinds that fill them assign their own lists.
         self.kind = kind
         self.static = static
         self.tape = tape
-        self.op = ""
-        self.args: list[int] = []
-        self.terms: list[int] = []
-        self.lin: list[tuple[int, int]] = []
+        self.op = op
+        self.args = args
+        self.terms: Sequence[int] = ()
+        self.lin: Sequence[tuple[int, int]] = ()
         self.bias: int | None = None
         self.level = 0
-        self.replaces: list[int] = []  # an "sce" node: the tape nodes it stands for
+        self.replaces: Sequence[int] = ()  # an "sce" node: the tape nodes it stands for
 
     def inputs(self) -> list[int]:
         if self.kind == "op":
-            return self.args
+            return list(self.args)
         if self.kind == "maxn":
-            return self.terms
+            return list(self.terms)
         if self.kind == "sce":
-            return self.terms + self.args
+            return [*self.terms, *self.args]
         out = list(self.terms)
         for w, v in self.lin:
             out += (w, v)
@@ -90,42 +99,39 @@ def _fuse(
     The nodes of ``keep`` (and the loss) are never fused away: their values are read.
     """
     n = len(tape)
-    static = [False] * n
+    static = [False] * n  # computed from parameters and constants alone
+    needs = [False] * n  # a parameter is below it: it needs a gradient
     uses = [0] * n
     uses[-1] = 1  # the loss
     for i in keep:
         uses[i] += 1
-    for i, e in enumerate(tape):
-        if e.op in LEAVES:
-            static[i] = e.op == "param" or e.op in FIXED
-        else:
-            static[i] = all(static[p] for p in e.parents)
-            for p in e.parents:
+    for i, (op, parents, _) in enumerate(tape):
+        if parents:  # one or two: the first and the last
+            static[i] = static[parents[0]] and static[parents[-1]]
+            needs[i] = needs[parents[0]] or needs[parents[-1]]
+            for p in parents:
                 uses[p] += 1
-    nodes: list[_Node | None] = [None] * n
+        else:
+            static[i] = op == "param" or op in FIXED
+            needs[i] = op == "param"
+    fused: list[_Node | None] = [None] * n  # the sums, running maxima and softmaxes
     sums: dict[int, list[int]] = {}
     chains: dict[int, list[int]] = {}
     absorbed = [False] * n
-    for i, e in enumerate(tape):
-        if e.op in LEAVES:
-            nodes[i] = _Node("leaf", static[i], i)
-            continue
-        if e.op == "max" and static[e.parents[1]] == static[i]:
+    for i, (op, parents, _) in enumerate(tape):
+        if op == "max" and static[parents[1]] == static[i]:
             # max(max(t0, t1), t2): the partial max used only here; every term of the
             # chain in the chain's space (the running maximum reads one block)
-            a, b = e.parents
+            a, b = parents
             if a in chains and uses[a] == 1 and static[a] == static[i]:
                 chains[i] = chains.pop(a) + [b]
                 absorbed[a] = True
             elif static[a] == static[i]:
                 chains[i] = [a, b]
-        if e.op != "add":
-            node = _Node("op", static[i], i)
-            node.op, node.args = e.op, list(e.parents)
-            nodes[i] = node
+        if op != "add":
             continue
         terms: list[int] = []
-        for p in e.parents:
+        for p in parents:
             if tape[p].op == "add" and uses[p] == 1 and static[p] == static[i]:
                 part = sums.pop(p)
                 absorbed[p] = True
@@ -140,25 +146,26 @@ def _fuse(
         if len(terms) > 2:
             node = _Node("maxn", static[i], i)
             node.terms = terms
-            nodes[i] = node
+            fused[i] = node
     extra: list[_Node] = []
     for i, terms in sums.items():
         node = _Node("sum", static[i], i)
-        nodes[i] = node
+        fused[i] = node
         if static[i]:
             node.terms = terms
             continue
-        fixed = []
+        fixed, rest, lin = [], [], []
         for t in terms:
-            e = tape[t]
+            op, parents, _ = tape[t]
             if static[t]:
                 fixed.append(t)
-            elif e.op == "mul" and uses[t] == 1 and static[e.parents[0]] != static[e.parents[1]]:
-                a, b = e.parents
-                node.lin.append((a, b) if static[a] else (b, a))
+            elif op == "mul" and uses[t] == 1 and static[parents[0]] != static[parents[1]]:
+                a, b = parents
+                lin.append((a, b) if static[a] else (b, a))
                 absorbed[t] = True
             else:
-                node.terms.append(t)
+                rest.append(t)
+        node.terms, node.lin = rest, lin
         if len(fixed) == 1:
             node.bias = fixed[0]
         elif fixed:
@@ -166,23 +173,29 @@ def _fuse(
             bias.terms = fixed
             node.bias = n + len(extra)
             extra.append(bias)
-    for i in range(n if losses else 0):
-        found = _softmax_ce(tape, nodes, uses, i)
+    for i in sums if losses else ():  # a softmax cross-entropy ends at a sum
+        found = _softmax_ce(tape, fused, uses, i)
         if found is not None:
             sce, inner = found
-            nodes[i] = sce
+            fused[i] = sce
             for j in inner:
                 absorbed[j] = True
-    program = [node if not absorbed[i] else None for i, node in enumerate(nodes)] + extra
-    needs = [False] * len(program)
-    for i, e in enumerate(tape):  # a node needs a gradient if a parameter is below it
-        needs[i] = e.op == "param" or any(needs[p] for p in e.parents)
-    for j, node in enumerate(extra):
-        needs[n + j] = any(needs[t] for t in node.terms)
-    # Levels: the longest path from a leaf. Extra nodes read only tape nodes.
-    order = [i for i in range(n + len(extra)) if program[i] is not None]
-    order.sort(key=lambda i: (i >= n, i))
-    _levels(program, order)
+    # Every other node that is not absorbed is an op or a leaf, made here: a layer's
+    # products, the most numerous nodes, were absorbed into its sums.
+    program: list[_Node | None] = [None] * n
+    for i, (op, parents, _) in enumerate(tape):
+        if not absorbed[i]:
+            node = fused[i]
+            if node is None:
+                node = (
+                    _Node("op", static[i], i, op, parents)
+                    if parents
+                    else _Node("leaf", static[i], i)
+                )
+            program[i] = node
+    program += extra
+    needs += [any(needs[t] for t in node.terms) for node in extra]
+    _levels(program, n)
     return program, needs
 
 
@@ -258,22 +271,26 @@ def _softmax_ce(
     return fused, inner
 
 
-def _levels(program: list[_Node | None], order: list[int]) -> None:
-    done: set[int] = set()
-    pending = list(order)
-    while pending:  # extra nodes come last in order but may feed earlier sums: iterate
-        later = []
-        for i in pending:
-            node = program[i]
-            inputs = node.inputs() if node.kind != "leaf" else []
-            if any(j not in done for j in inputs):
-                later.append(i)
-                continue
-            node.level = 1 + max((program[j].level for j in inputs), default=-1)
-            done.add(i)
-        if len(later) == len(pending):
-            raise RuntimeError("compile: cyclic tape")  # cannot happen for a traced graph
-        pending = later
+def _levels(program: list[_Node | None], n: int) -> None:
+    """Each node's level: the longest path from a leaf (a leaf's is 0).
+
+    One pass in tape order, each node after its inputs. The extra nodes (after the n
+    tape nodes) are the parameter-only biases of per-sample sums: each is read by the
+    sum that made it and reads tape nodes before that sum, so it is placed just
+    before it.
+    """
+    level = [0] * len(program)
+
+    def place(i: int) -> None:
+        node = program[i]
+        node.level = level[i] = 1 + max(map(level.__getitem__, node.inputs()))
+
+    for i in range(n):
+        node = program[i]
+        if node is not None and node.kind != "leaf":
+            if node.bias is not None and node.bias >= n:
+                place(node.bias)
+            place(i)
 
 
 def _describe(key: tuple, group: Any, k: int) -> str:

@@ -261,3 +261,19 @@ def test_gradient_columns_are_assigned_first_and_never_read_stale():
     assert step.program.zero_runs  # x·x's and the sums' terms are added into: zeroed
     assigned = sum(len(g.assign) for g in step.program.groups)
     assert assigned >= 2  # relu's input and the layer's products are assigned
+
+
+def test_program_prints_a_sum_of_parameter_only_terms_the_plan_made():
+    """Two parameter-only terms of a per-sample sum become one sum the plan made (no
+    tape position); the printed program counts it apart (it raised TypeError)."""
+    w0, w1, w2 = Value(0.3), Value(-0.7), Value(1.1)
+
+    def fn(x, y):
+        inner = ((3.0 * w1 + (w1 + (w2 + y[0]))) ** 2 + 0.5).sqrt()
+        return inner + x[0].cos().abs() * (0.5 + w0 * w0).sqrt()
+
+    step = ag.compile(fn, [w0, w1, w2])
+    step([[0.4]], [0.5])
+    text = str(step.program)
+    assert "1 sum of parameter-only terms made by the plan" in text
+    assert "None" not in text

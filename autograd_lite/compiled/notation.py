@@ -78,10 +78,18 @@ class _Names:
 
 
 def _nodes(group: Any, key: tuple) -> str:
-    nodes = group.tape_nodes
-    span = f"%{nodes[0]}" if len(nodes) == 1 else f"%{min(nodes)}…%{max(nodes)}"
+    """Which tape nodes a group replays. A sum's parameter-only terms, gathered into one
+    sum computed once, are a node the plan made (no tape position): counted apart."""
+    nodes = [i for i in group.tape_nodes if i is not None]
+    made = len(group.tape_nodes) - len(nodes)
     where = "" if group.space == 0 else ", parameters only"
-    return f"tape {span}, {len(nodes)} node{'s' * (len(nodes) > 1)}, level {key[0]}{where}"
+    parts = []
+    if nodes:
+        span = f"%{nodes[0]}" if len(nodes) == 1 else f"%{min(nodes)}…%{max(nodes)}"
+        parts.append(f"tape {span}, {len(nodes)} node{'s' * (len(nodes) > 1)}")
+    if made:
+        parts.append(f"{made} sum{'s' * (made > 1)} of parameter-only terms made by the plan")
+    return f"{', '.join(parts)}, level {key[0]}{where}"
 
 
 def _forward(group: Any, name: str, names: _Names) -> str:

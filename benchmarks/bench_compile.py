@@ -26,7 +26,7 @@ The goals of issue 18 are summarised at the end, each with the measurement it
 was judged on. ``--quick`` is a smoke run (tests/test_bench_compile.py).
 
 One thread: OMP/OPENBLAS/MKL threads are set to 1 before NumPy loads (and checked
-with threadpoolctl when installed). On machines where OPENBLAS_CORETYPE is set
+with threadpoolctl when installed), XLA's CPU threads before JAX loads. On machines where OPENBLAS_CORETYPE is set
 (see the environment's notes) OpenBLAS runs an older kernel; unset both it and
 OPENBLAS_L2_SIZE for that command alone to measure the current one:
 ``env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE python benchmarks/bench_compile.py``.
@@ -38,6 +38,11 @@ import os
 
 for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ[_var] = "1"  # one thread, before NumPy (and torch) load
+# JAX (XLA on the CPU) on one thread too, before it loads
+os.environ["XLA_FLAGS"] = (
+    os.environ.get("XLA_FLAGS", "")
+    + " --xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads=1"
+).strip()
 
 import argparse  # noqa: E402
 import gc  # noqa: E402

@@ -26,8 +26,9 @@ The goals of issue 18 are summarised at the end, each with the measurement it
 was judged on. ``--quick`` is a smoke run (tests/test_bench_compile.py).
 
 One thread: OMP/OPENBLAS/MKL threads are set to 1 before NumPy loads (and checked
-with threadpoolctl when installed), XLA's CPU threads before JAX loads. On machines where OPENBLAS_CORETYPE is set
-(see the environment's notes) OpenBLAS runs an older kernel; unset both it and
+with threadpoolctl when installed), XLA's CPU threads before JAX loads. On machines
+where OPENBLAS_CORETYPE is set (see the environment's notes) OpenBLAS runs an older
+kernel; unset both it and
 OPENBLAS_L2_SIZE for that command alone to measure the current one:
 ``env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE python benchmarks/bench_compile.py``.
 """

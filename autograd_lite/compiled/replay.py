@@ -22,6 +22,14 @@ Only when the loss or a gradient comes out non-finite is the backward pass run
 again, carefully: the masks of the engine's rules, group by group. Each op with a
 domain (log, div, √, exp's overflow, …) checks its output block for finiteness
 (one reduction), and only a non-finite block is searched for the row to name.
+
+**Assigned, not added.** A node's gradient is the sum of what its readers send back,
+so the plain backward pass zeroes the gradient array and every group adds into it.
+Walking the groups in backward order once, :meth:`Program.first_writes` finds, for
+each block of columns, the write that comes first: that one assigns (relu's
+``dZ = dH ⊙ 1[Z > 0]`` straight into ``dZ``, a layer's ``dH = dZ·W`` straight into
+``dH``), the later ones add, and only the columns read or added into before any write
+are zeroed. The careful pass zeroes everything and adds, as the plain version.
 """
 
 from __future__ import annotations

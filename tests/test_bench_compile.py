@@ -30,3 +30,4 @@ def test_bench_compile_quick_prints_every_workload_and_engine(capsys):
         assert engines | {"scalar"} <= set(times)
         assert all(t > 0 for ts in times.values() for t in ts)
     assert "goals (ratios of medians" in out and "OPENBLAS_CORETYPE=" in out
+    assert "torch/flat" in out and "jax/flat" in out  # the peers over both steps

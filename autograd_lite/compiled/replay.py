@@ -402,6 +402,14 @@ class SumGroup:
                     isinstance(self.V.sel, slice) and self.V.sel == slice(0, d) and not self.v_needs
                 )
         self.S = S
+        # No products, and a bias and terms in every sum: out = b + Σ terms in one call.
+        self.whole = (
+            not self.lin
+            and self.bias is not None
+            and self.terms is not None
+            and isinstance(self.bwhich, slice)
+            and isinstance(self.twhich, slice)
+        )
 
     def writes(self) -> list[tuple[int, Columns, bool]]:
         """See :meth:`OpGroup.writes`: the terms' gradient (added), then the products'
@@ -452,6 +460,10 @@ class SumGroup:
                 products = V[:, self.tv] * A[1][0][self.tw]
                 out[:, self.lwhich] = np.add.reduceat(products, self.lstarts, axis=1)
             saved = (V, W, ok)
+        elif self.whole:  # every sum has its bias and its terms: one add, no zeroing
+            T = T if T is not None else Z[:, self.terms.sel]
+            np.add(B if B is not None else A[1][:, self.bias.sel], self.rowsums(T), out=out)
+            return None
         else:
             out[...] = 0.0
         if self.bias is not None:
@@ -464,12 +476,16 @@ class SumGroup:
         if self.terms is not None:
             if T is None:
                 T = Z[:, self.terms.sel]
-            r = T if self.one_term else np.add.reduceat(T, self.tstarts, axis=1)
+            r = self.rowsums(T)
             if isinstance(self.twhich, slice):
                 out += r
             else:
                 out[:, self.twhich] += r
         return saved
+
+    def rowsums(self, T: Any) -> Any:
+        """Each sum's terms added, from the block T of all the terms (sorted by sum)."""
+        return T if self.one_term else np.add.reduceat(T, self.tstarts, axis=1)
 
     def backward(self, A: list[Any], G: list[Any], saved: Any, careful: bool, views: Any) -> None:
         _, g, _, _, _, Vtarget = views

@@ -332,6 +332,9 @@ def main(argv: list[str] | None = None) -> dict[tuple[str, int], dict[str, list[
     parser.add_argument("--block-ms", type=float, default=50.0, help="each engine's block, a round")
     parser.add_argument("--no-peers", action="store_true", help="without PyTorch and JAX")
     parser.add_argument("--quick", action="store_true", help="a smoke run: 1 round, tiny blocks")
+    parser.add_argument(
+        "--markdown", action="store_true", help="also the goals as docs/compile.md's table"
+    )
     args = parser.parse_args(argv)
     if args.quick:  # sizes 1 and 10 unless given
         args.rounds, args.block_ms, args.scalar_max = 1, 1.0, 10
@@ -381,6 +384,8 @@ def main(argv: list[str] | None = None) -> dict[tuple[str, int], dict[str, list[
                 spread = f"[{min(t) * 1e3:.3f}–{max(t) * 1e3:.3f}]"
                 print(f"    {name:18}{med * 1e3:11.3f}  {spread:24}{med / base:9.2f}")
     summary(results)
+    if args.markdown:
+        summary(results, markdown=True)
     if not args.quick:
         n = max(int(s) for s in args.sizes.split(","))
         print(f"\nmemory per row (float64, n = {n:,}): held by the program + a step's peak")
@@ -397,28 +402,42 @@ def main(argv: list[str] | None = None) -> dict[tuple[str, int], dict[str, list[
     return results
 
 
-def summary(results: dict[tuple[str, int], dict[str, list[float]]]) -> None:
+def summary(results: dict[tuple[str, int], dict[str, list[float]]], markdown: bool = False) -> None:
     """Issue 18's goals, each ratio a median over rounds (≤ 1.5 means within 1.5×; a
     peer's time over ours > 1 means ours is faster), for the step paid with Values
-    (``cmp``) and the flat step as ``fit(compile=True)`` pays it (``flat``)."""
+    (``cmp``) and the flat step as ``fit(compile=True)`` pays it (``flat``).
+    ``markdown``: the same as the table docs/compile.md quotes."""
     med = statistics.median
-    print("\ngoals (ratios of medians; cmp = a step paid with Values, flat = as fit):")
     peers = [("PyTorch", "torch"), ("JAX jit", "jax")]
-    head = "".join(f"{f'{p}/{ours}':>11}" for _, p in peers for ours in ("cmp", "flat"))
-    print(f"  {'workload':9}{'n':>8}{'cmp/floor':>11}{'flat/floor':>11}{'f32/floor32':>12}{head}")
+    rows = []
     for (workload, n), t in results.items():
         floor = med(t["NumPy floor"])
-        row = [
+        ratios = [
             med(t["compiled"]) / floor,
             med(t["compiled flat"]) / floor,
             med(t["compiled f32"]) / med(t["NumPy floor f32"]),
-        ]
-        cells = [
-            f"{med(t[name]) / med(t[ours]):11.2f}" if name in t else f"{'—':>11}"
+        ] + [
+            med(t[name]) / med(t[ours]) if name in t else None
             for name, _ in peers
             for ours in ("compiled", "compiled flat")
         ]
-        print(f"  {workload:9}{n:>8,}{row[0]:11.2f}{row[1]:11.2f}{row[2]:12.2f}" + "".join(cells))
+        rows.append((workload, n, med(t["compiled flat"]) * 1e3, ratios))
+    if markdown:
+        print(
+            "\n| workload | n | flat step [ms] | Values step ÷ floor | flat step ÷ floor "
+            "| f32 ÷ f32 floor | PyTorch ÷ Values step | PyTorch ÷ flat | JAX ÷ Values step "
+            "| JAX ÷ flat |\n|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
+        )
+        for workload, n, ms, ratios in rows:
+            cells = " | ".join("—" if r is None else f"{r:.2f}" for r in ratios)
+            print(f"| {workload} | {n:,} | {ms:.3f} | {cells} |")
+        return
+    print("\ngoals (ratios of medians; cmp = a step paid with Values, flat = as fit):")
+    head = "".join(f"{f'{p}/{ours}':>11}" for _, p in peers for ours in ("cmp", "flat"))
+    print(f"  {'workload':9}{'n':>8}{'cmp/floor':>11}{'flat/floor':>11}{'f32/floor32':>12}{head}")
+    for workload, n, _, ratios in rows:
+        cells = "".join(f"{'—':>11}" if r is None else f"{r:11.2f}" for r in ratios[3:])
+        print(f"  {workload:9}{n:>8,}{ratios[0]:11.2f}{ratios[1]:11.2f}{ratios[2]:12.2f}" + cells)
 
 
 if __name__ == "__main__":

@@ -18,7 +18,7 @@ def test_bench_compile_quick_prints_every_workload_and_engine(capsys):
     sys.path.insert(0, str(SCRIPT.parent))
     try:
         spec.loader.exec_module(bench)
-        results = bench.main(["--quick", "--no-peers", "--sizes", "3"])
+        results = bench.main(["--quick", "--no-peers", "--sizes", "3", "--markdown"])
     finally:
         sys.path.remove(str(SCRIPT.parent))
     out = capsys.readouterr().out
@@ -31,3 +31,5 @@ def test_bench_compile_quick_prints_every_workload_and_engine(capsys):
         assert all(t > 0 for ts in times.values() for t in ts)
     assert "goals (ratios of medians" in out and "OPENBLAS_CORETYPE=" in out
     assert "torch/flat" in out and "jax/flat" in out  # the peers over both steps
+    assert "| workload | n | flat step [ms] |" in out  # --markdown: docs/compile.md's table
+    assert "| demo | 3 |" in out

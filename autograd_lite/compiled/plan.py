@@ -321,8 +321,8 @@ class Program:
     calls of the same batch size (the last :data:`BUFFERS` sizes): per row
     2 × width[0] × 8 bytes in float64, 1.2 kB for the 2-16-16-1 demo and for a
     2-16-16-3 softmax (its cross-entropy fused), 2.4 kB for 64-32-10; a step allocates
-    about 0.2–0.5 kB a row more for the arrays NumPy's calls return
-    (benchmarks/bench_compile.py measures both). Not thread-safe: a program's buffers
+    17 B, 64 B and 176 B a row more for the arrays NumPy's calls return (relu's mask,
+    the softmax's exponentials; benchmarks/bench_compile.py measures both). Not thread-safe: a program's buffers
     serve one call at a time.
     """
 

@@ -322,8 +322,8 @@ class Program:
     2 × width[0] × 8 bytes in float64, 1.2 kB for the 2-16-16-1 demo and for a
     2-16-16-3 softmax (its cross-entropy fused), 2.4 kB for 64-32-10; a step allocates
     17 B, 64 B and 176 B a row more for the arrays NumPy's calls return (relu's mask,
-    the softmax's exponentials; benchmarks/bench_compile.py measures both). Not thread-safe: a program's buffers
-    serve one call at a time.
+    the softmax's exponentials; benchmarks/bench_compile.py measures both). Not
+    thread-safe: a program's buffers serve one call at a time.
     """
 
     BUFFERS = 4

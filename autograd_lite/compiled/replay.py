@@ -367,6 +367,12 @@ class SumGroup:
         self.bwhich: Any = (
             slice(None) if len(bias) == S else np.asarray([s for s, _ in bias], dtype=np.intp)
         )
+        # Every sum's bias, evenly spaced in the parameter row (a layer's): a view (bind).
+        self.bstrides = (
+            _affine(np.asarray([[c for _, c in bias]], dtype=np.intp))
+            if len(bias) == S and len(bias) > 1 and not isinstance(self.bias.sel, slice)
+            else None
+        )
         # Linear terms w·v: V gathers the distinct v's; terms sorted by sum.
         lin = [(s, w, v) for s, node in enumerate(nodes) for w, v in node.lin]
         self.lin = bool(lin)
@@ -430,7 +436,11 @@ class SumGroup:
             G[self.space][:, self.out.sel],
             self.V.view(A[0]) if self.lin and not self.from_x else None,
             self.terms.view(Z) if self.terms is not None else None,
-            self.bias.view(A[1]) if self.bias is not None else None,
+            self.B_view
+            if self.bstrides is not None
+            else self.bias.view(A[1])
+            if self.bias is not None
+            else None,
             self.V.target(G[0]) if self.lin else None,
         )
 
@@ -495,7 +505,10 @@ class SumGroup:
                 G[self.space], g if self.S == 1 and not self.terms.dup else g[:, self.tsum]
             )
         if self.bias is not None and self.b_needs:
-            self.bias.add(G[1], g[:, self.bwhich] if not isinstance(self.bwhich, slice) else g)
+            if self.bstrides is not None:  # Σrows g into the biases' view of the gradient
+                self.dB_view += g if g.shape[0] == 1 else np.add.reduce(g, axis=0, keepdims=True)
+            else:
+                self.bias.add(G[1], g[:, self.bwhich] if not isinstance(self.bwhich, slice) else g)
         if not self.lin:
             return
         V, W, ok = saved
@@ -539,19 +552,25 @@ class SumGroup:
             Columns(0, self.V.cols[self.tv].tolist()).add(G[0], dv)
 
     def bind(self, S: Any, G1: Any) -> None:
-        """Views of the weights in the parameter row S and its gradient G1, both held by
-        the program across calls (as_strided costs microseconds: made once)."""
+        """Views of the weights and the biases in the parameter row S and its gradient G1,
+        both held by the program across calls (as_strided costs microseconds: made once).
+        A layer's biases lie one every K + 1 entries of the row: as a view they are
+        neither gathered in the forward pass nor scattered in the backward."""
         if self.lin and self.dense and self.strides is not None:
-            self.W_view, self.dW_view = self.weights(S[0]), self.weights(G1[0])
+            shape = self.windex.shape
+            self.W_view, self.dW_view = (_strided(r[0], self.strides, shape) for r in (S, G1))
+        if self.bstrides is not None:
+            shape = (1, self.S)
+            self.B_view, self.dB_view = (_strided(r[0], self.bstrides, shape) for r in (S, G1))
 
-    def weights(self, row: Any) -> Any:
-        """The K × S weight matrix in ``row``, a strided view (``strides`` not None)."""
-        base, sk, ss = self.strides
-        K, S = self.windex.shape
-        item = row.itemsize
-        return np.lib.stride_tricks.as_strided(
-            row[base:], shape=(K, S), strides=(sk * item, ss * item), writeable=True
-        )
+
+def _strided(row: Any, steps: tuple[int, int, int], shape: tuple[int, int]) -> Any:
+    """The matrix of ``shape`` at row[base + i·s0 + j·s1], (base, s0, s1) = steps: a view."""
+    base, s0, s1 = steps
+    item = row.itemsize
+    return np.lib.stride_tricks.as_strided(
+        row[base:], shape=shape, strides=(s0 * item, s1 * item), writeable=True
+    )
 
 
 def _affine(index: Any) -> tuple[int, int, int] | None:

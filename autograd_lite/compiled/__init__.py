@@ -141,9 +141,7 @@ class CompiledStep:
 
     def _run(self, X: Any, Y: Any) -> tuple[float, Any, Any]:
         np = _numpy()
-        from .plan import Program
-
-        dtype = np.dtype(self.dtype)
+        dtype = np.float64 if self.dtype == "float64" else np.float32
         X = np.asarray(X, dtype=dtype)
         Y = np.asarray(Y, dtype=dtype)
         if X.ndim == 1:
@@ -155,7 +153,7 @@ class CompiledStep:
                 f"compile: X must be (n, d) and Y (n, m) or (n,) with n ≥ 1, got shapes "
                 f"{X.shape} and {Y.shape}"
             )
-        program, aux = self._program(X, Y, Program)
+        program, aux = self._program(X, Y)
         self.program = program
         mode = _modes.get()
         loss, grads, values = program.run(
@@ -165,16 +163,17 @@ class CompiledStep:
             self.aux = values
         return loss, grads, values
 
-    def _program(self, X: Any, Y: Any, Program: Any) -> tuple[Program, Any]:
+    def _program(self, X: Any, Y: Any) -> tuple[Program, Any]:
         """The program for X's and Y's widths: traced on the first call on the first row
         without a NaN, and checked against up to :data:`CHECKED_ROWS` other rows (the
         rows holding the columns' extremes first) as soon as a batch holds a row that
         differs from the traced one."""
-        from .trace import check_row, rows_to_check, traced_row
-
         key = (X.shape[1], Y.shape[1])
         entry = self._programs.get(key)
         if entry is None:
+            from .plan import Program
+            from .trace import traced_row
+
             r0 = traced_row(X, Y)
             x0, y0 = X[r0].astype(float), Y[r0].astype(float)
             tape, aux = trace(self.loss_fn, self.params, x0, y0, row=r0)
@@ -188,6 +187,8 @@ class CompiledStep:
         if first is not None and not (  # not yet checked against other samples; a
             len(X) == 1 and X.tobytes() == first[1].tobytes() and Y.tobytes() == first[2].tobytes()
         ):  # batch of the traced row alone has nothing to check (the quick test, in bytes)
+            from .trace import check_row, rows_to_check
+
             r0, x0, y0 = first
             rows = rows_to_check(X, Y, x0, y0)
             for r in rows:

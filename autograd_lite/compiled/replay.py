@@ -408,13 +408,13 @@ class SumGroup:
                     isinstance(self.V.sel, slice) and self.V.sel == slice(0, d) and not self.v_needs
                 )
         self.S = S
-        # No products, and a bias and terms in every sum: out = b + Σ terms in one call.
+        # No products, terms in every sum and a bias in all or none: out = b + Σ terms
+        # (or Σ terms) written in one call.
         self.whole = (
             not self.lin
-            and self.bias is not None
             and self.terms is not None
-            and isinstance(self.bwhich, slice)
             and isinstance(self.twhich, slice)
+            and (self.bias is None or isinstance(self.bwhich, slice))
         )
 
     def writes(self) -> list[tuple[int, Columns, bool]]:
@@ -470,9 +470,15 @@ class SumGroup:
                 products = V[:, self.tv] * A[1][0][self.tw]
                 out[:, self.lwhich] = np.add.reduceat(products, self.lstarts, axis=1)
             saved = (V, W, ok)
-        elif self.whole:  # every sum has its bias and its terms: one add, no zeroing
+        elif self.whole:  # terms in every sum, and a bias in all or none: no zeroing
             T = T if T is not None else Z[:, self.terms.sel]
-            np.add(B if B is not None else A[1][:, self.bias.sel], self.rowsums(T), out=out)
+            if self.bias is None:
+                if self.one_term:
+                    np.copyto(out, T)
+                else:
+                    np.add.reduceat(T, self.tstarts, axis=1, out=out)
+            else:
+                np.add(B if B is not None else A[1][:, self.bias.sel], self.rowsums(T), out=out)
             return None
         else:
             out[...] = 0.0

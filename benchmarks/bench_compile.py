@@ -14,7 +14,8 @@ Engines, each timed as a user pays a step (zero the grads, the step, the update)
 - ``compiled f32``: ``compile(..., dtype="float32")`` (flat);
 - ``NumPy floor`` f64 / f32: the hand-written forward + backward of benchmarks/numpy_floor.py;
 - ``PyTorch`` f64 / f32 on one thread, when installed (``make torch-oracle``);
-- ``JAX jit`` f64, when installed (``pip install jax jaxlib``; optional);
+- ``JAX jit`` f64, when installed (``pip install jax jaxlib``; optional), on one thread
+  (synchronous dispatch);
 - ``scalar``: the scalar engine, the graph of the whole batch (up to ``--scalar-max`` rows).
 
 Every engine's first loss must agree with the compiled one (1e-9 relative in
@@ -206,6 +207,10 @@ class Jax:
         import jax.numpy as jnp
 
         jax.config.update("jax_enable_x64", True)
+        # One thread: with async dispatch (the default) XLA runs a step on a second
+        # thread while Python waits, and the process's CPU time counts both (and the
+        # waiting thread's wake-ups): 2× a step's work, and unsteady from run to run.
+        jax.config.update("jax_cpu_enable_async_dispatch", False)
         hinge = WORKLOADS[workload][2] == "hinge"
 
         def loss(ps: list[Any], X: Any, Y: Any) -> Any:

@@ -229,25 +229,25 @@ assert abs(loss_c - loss_s) <= 1e-12 * abs(loss_s) and relative <= 1e-12
 # 100,000 rows, against the scalar engine, a hand-written NumPy forward + backward (the
 # *floor*: what the same network costs written by hand), PyTorch and JAX on one thread,
 # in alternating rounds. The numbers below (CPU time per step, medians of 5 rounds) were
-# printed by that script for the demo step on the project's 2-core machine while other
-# jobs shared it, so they move from run to run; the ratios are steadier. They are
-# quoted, not measured here: a notebook is no place for timing.
+# printed by that script for the demo step on the project's 2-core machine, quiet at the
+# time; they move from run to run by a few percent, the ratios less. They are quoted, not
+# measured here: a notebook is no place for timing.
 #
 # | engine | 100 points | 1,000 points | 100,000 points |
 # |---|---|---|---|
-# | compiled (gradients into `p.grad`, SGD on the Values) | 0.20 ms | 0.37 ms | 29 ms |
-# | compiled, flat parameter array (as `fit(compile=True)`) | 0.15 ms | 0.32 ms | 29 ms |
-# | NumPy floor, written by hand | 0.063 ms | 0.22 ms | 29 ms |
-# | PyTorch float64, one thread | 0.37 ms | 0.58 ms | 29 ms |
-# | JAX `jit` float64 | 0.10 ms | 0.28 ms | 53 ms |
-# | scalar engine | 41 ms | | |
+# | compiled (gradients into `p.grad`, SGD on the Values) | 0.083 ms | 0.16 ms | 14 ms |
+# | compiled, flat parameter array (as `fit(compile=True)`) | 0.058 ms | 0.13 ms | 14 ms |
+# | NumPy floor, written by hand | 0.041 ms | 0.14 ms | 17 ms |
+# | PyTorch float64, one thread | 0.19 ms | 0.30 ms | 19 ms |
+# | JAX `jit` float64, one thread | 0.029 ms | 0.086 ms | 34 ms |
+# | scalar engine | 27 ms | | |
 #
-# At 100 points the replay is about 200× faster than the scalar engine, and faster than
-# PyTorch up to 10,000 points (level with it beyond); with large batches it runs at the
-# floor, because then the time
-# is in the matrix products, the same for everyone. With small batches what remains is
-# NumPy's cost per call (a microsecond each, and the replay makes a few dozen more than
-# the hand-written floor), where JAX's `jit`, one compiled program per step, is ahead.
+# At 100 points the replay is about 300× faster than the scalar engine, and faster than
+# PyTorch at every size; from 1,000 points on the flat step runs at or below the floor, because
+# then the time is in the matrix products and in passes over memory, which the replay
+# makes in place. With small batches what remains is NumPy's cost per call (under a
+# microsecond each, a few dozen a step), where JAX's `jit`, one compiled program per step
+# with its elementwise ops fused, is ahead of the hand-written floor itself.
 # The garbage collector is paused for every engine during a step, as `nn.train.fit`
 # does. The scalar engine remains the one to read, draw and check: `compile` only
 # replays what it records.

@@ -56,10 +56,18 @@ from .embed import Page, script_json
 
 _BLANK = "(not yet)"  # in the panel: a gradient the backward pass has not reached yet
 _QUICK_LAYOUT = 200  # Values; a bigger graph gets a quicker layout
-# What the page does not need from Graphviz's SVG: the prolog, comments, element ids.
-_SVG_CLUTTER = re.compile(r'<!--.*?-->\n?| id="(?:node|edge|a_node|a_edge)\d+"', re.S)
+# What the page does not need from Graphviz's SVG: the prolog, comments, element ids, and the
+# line breaks between elements (no text holds one: labels are drawn with visible escapes).
+_SVG_CLUTTER = re.compile(r'<!--.*?-->\n?| id="(?:node|edge|a_node|a_edge)\d+"|(?<=>)\n(?=<)', re.S)
+# A plain edge: a black line and a black arrowhead (an edge with a label or a style is not).
+_BLACK_EDGE = re.compile(
+    r'<g class="edge">(<title>[^<]*</title>)<path fill="none" stroke="black" (d="[^"]*")/>'
+    r'<polygon fill="black" stroke="black" (points="[^"]*")/></g>'
+)
+# A polygon's points: Graphviz repeats the first point at the end, SVG closes it anyway.
+_POINTS = re.compile(r' points="(([^ "]+) [^"]*) \2"')
 # Graphviz titles each node, edge and cluster with its id (a tooltip in a browser).
-_TITLED = re.compile(r'<g class="(node|edge|cluster)">\n?<title>([^<]*)</title>')
+_TITLED = re.compile(r'<g class="(node|edge|cluster)"([^>]*)>\n?<title>([^<]*)</title>')
 
 
 class Player(Page):
@@ -153,17 +161,17 @@ def _reader_titles(svg: str, names: dict[str, str]) -> str:
         return html.escape(style.visible(s))
 
     def retitle(match: re.Match[str]) -> str:
-        kind, ident = match.group(1), html.unescape(match.group(2))
+        kind, attributes, ident = match.group(1), match.group(2), html.unescape(match.group(3))
         if kind == "cluster":
-            return '<g class="cluster">'
+            return f'<g class="cluster"{attributes}>'
         if kind == "node":
             return (
-                f'<g class="node" data-node="{text(ident)}">'
+                f'<g class="node" data-node="{text(ident)}"{attributes}>'
                 f"<title>{text(names.get(ident, ''))}</title>"
             )
         tail, _, head = ident.partition("->")
         return (
-            f'<g class="edge" data-from="{text(tail)}" data-to="{text(head)}">'
+            f'<g class="edge" data-from="{text(tail)}" data-to="{text(head)}"{attributes}>'
             f"<title>{text(names.get(tail, ''))} → {text(names.get(head, ''))}</title>"
         )
 
@@ -171,10 +179,16 @@ def _reader_titles(svg: str, names: dict[str, str]) -> str:
 
 
 def _compact(svg: str) -> str:
-    """Graphviz's SVG without its prolog, comments and ids, and with the text attributes that
-    nearly every label repeats said once on the root (SVG inherits them): a third smaller,
-    the same picture, with or without the page's style sheet."""
+    """Graphviz's SVG without its prolog, comments, ids and line breaks, and with what many
+    elements repeat said once where SVG inherits it: the text attributes on the root, a plain
+    edge's black stroke on its group (its arrowhead's black fill is SVG's default), no
+    polygon's closing point twice. Half the size, the same picture, with or without the
+    page's style sheet."""
     svg = _SVG_CLUTTER.sub("", svg[svg.index("<svg") :])
+    svg = _BLACK_EDGE.sub(
+        r'<g class="edge" stroke="black">\1<path fill="none" \2/><polygon \3/></g>', svg
+    )
+    svg = _POINTS.sub(r' points="\1"', svg).replace("&#45;", "-")  # Graphviz's minus sign
     svg = svg.replace(' text-anchor="middle"', "").replace(
         ' font-family="Helvetica,sans-Serif"', ""
     )

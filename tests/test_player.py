@@ -21,6 +21,7 @@ from viz_graphs import mlp_graph
 import nn
 import viz
 from autograd_lite import Value, explain, topological_order
+from autograd_lite.explanation import names, wrapped
 from viz.collapse import fold
 from viz.style import number
 
@@ -238,6 +239,25 @@ def test_clicking_an_op_node_shows_the_value_it_computes(opened):
         first, last = ledger.splitlines()[0], ledger.splitlines()[-1]
         assert data["names"][f"v{index}"] in first and "constant" not in ledger
         assert f" = {number(order[index].grad)}" in last  # the total, or the output's 1.0
+
+
+def test_each_backward_step_shows_its_text_then_how_the_gradient_was_built(opened):
+    """The panel at backward step k: "backward step k of n", the step's text, then (but for
+    the output's) the node's ledger, explain's text in full, which player.js completes."""
+    driver, root, options, data, _ = opened
+    order = topological_order(root)
+    name = names(order)
+    forward, n = len(data["forward"]), len(data["backward"])
+    for k, step in enumerate(data["backward"], start=1):
+        slide(driver, forward + k)
+        panel = state(driver)["panel"]
+        assert panel.startswith(f"backward step {k} of {n}\n{step['text']}")
+        if step["node"].startswith("g") or options.get("collapse"):
+            continue  # a neuron's text is its own; a collapsed graph names its neurons' outputs
+        v = order[int(step["node"][1:])]
+        built = f"how ∂{wrapped(root, name)}/∂{wrapped(v, name)} was built:\n"
+        expected = f"\n\n{built}{explain(root, v, precision=4)}" if v is not root else ""
+        assert panel.endswith(step["text"] + expected)
 
 
 INTERNAL = r"\b(?:v|op|g)\d+\b"  # the drawing's node ids

@@ -42,6 +42,7 @@ from autograd_lite.explanation import (
     contribution,
     defined,
     ledger,
+    ledger_lines,
     local_derivatives,
     names,
     rule_text,
@@ -252,13 +253,19 @@ class _Timeline:
         return style.number(x, self.precision)
 
     def data(self) -> dict[str, Any]:
-        """What player.js needs: the steps, each box's ledger and final gradient."""
+        """What player.js needs: the steps, each box's ledger and final gradient, the names.
+
+        Texts player.js can write from these names are not stored (see player.js's header):
+        the heading of each backward step, and a Value's ledger's first line.
+        """
         return {
             "forward": self._forward(),
-            "backward": self._backward(),
+            "backward": self._backward(),  # also makes ledger and parenthesised
             "ledger": self.ledgers,
             "constants": [b for v, b in self.box_of.items() if v.is_constant],
             "names": self.names(),
+            "out": wrapped(self.graph.output, self.graph.name),
+            "parenthesised": self.parenthesised,
         }
 
     def names(self) -> dict[str, str]:
@@ -303,12 +310,12 @@ class _Timeline:
 
     def _backward(self) -> list[dict]:
         graph, name = self.graph, self.graph.name
-        out = wrapped(graph.output, name)
         grads = dict.fromkeys(graph.order, 0.0)
         grads[graph.output] = 1.0
         reached = {graph.output}
         steps: list[dict] = []
         self.ledgers: dict[str, str] = {}
+        self.parenthesised: list[str] = []  # boxes written ∂L/∂(x1·w1), as explain writes them
         units = [u for u in reversed(self.units) if not all(m.is_constant for m in u[1])]
         for k, (box, members, _) in enumerate(units, start=1):
             shown: dict[str, str] = {}
@@ -335,20 +342,24 @@ class _Timeline:
                     shown[self.shown_by[p]] = self.fmt(grads[p])
             if k == 1:
                 shown[box] = self.fmt(1.0)
-            if box in self.group_name:
-                head, ledger_text = self._group_text(box, members, grads, touched)
-                lines = head
-            else:
-                v = members[0]
-                lines = self._value_head(v, grads[v], k == 1) + lines
-                ledger_text = ledger(graph, v, self.precision)
-            self.ledgers[box] = ledger_text
-            text = "\n".join([f"backward step {k} of {len(units)}", *lines])
             parents = sorted({self.box_of[p] for p in touched if p in self.box_of} - {box})
-            step = {"node": box, "to": parents, "grads": shown, "text": text}
-            if box not in self.group_name and members[0] is not graph.output:
-                # player.js appends the node's ledger under this heading (stored once).
-                step["built"] = f"how ∂{out}/∂{wrapped(members[0], name)} was built:"
+            step: dict[str, Any] = {"node": box, "to": parents, "grads": shown}
+            v = members[0]
+            if box in self.group_name:
+                lines, self.ledgers[box] = self._group_text(box, members, grads, touched)
+            else:
+                lines = self._value_head(v, grads[v], k == 1) + lines
+                if v is graph.output:
+                    self.ledgers[box] = ledger(graph, v, self.precision)
+                else:
+                    # player.js shows the ledger under this step's text, and writes its first
+                    # line, "∂L/∂v = Σ over the uses of v: …", from the names.
+                    step["built"] = True
+                    self.ledgers[box] = "\n".join(ledger_lines(graph, v, self.precision)[1:])
+                    if wrapped(v, name) != name[v]:
+                        self.parenthesised.append(box)
+            # player.js heads the text "backward step k of n" (as it does a forward step's).
+            step["text"] = "\n".join(lines)
             steps.append(step)
         return steps
 

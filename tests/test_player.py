@@ -394,6 +394,21 @@ def test_the_page_is_one_self_contained_file(tmp_path):
     assert [f.name for f in tmp_path.iterdir()] == ["n.html"]
 
 
+def test_the_picture_says_once_what_graphviz_repeats():
+    """Graphviz's SVG, compacted (viz.player._compact): no line breaks between elements, a
+    plain edge's stroke on its group, no closing point twice, coordinates to 0.1 pt."""
+    import re
+
+    svg = viz.player(neuron()).svg
+    assert ">\n<" not in svg and "&#45;" not in svg
+    assert 'stroke="black" d=' not in svg and '<polygon fill="black"' not in svg
+    edges = re.findall(r'<g class="edge"[^>]*>', svg)
+    assert edges and all(e.endswith(' stroke="black">') for e in edges)  # all plain here
+    for points in re.findall(r' points="([^"]*)"', svg):
+        assert points.split()[0] != points.split()[-1], points
+    assert not re.search(r' (?:d|points)="[^"]*\.\d\d', svg)
+
+
 def test_the_static_picture_is_the_finished_backward_pass_without_touching_the_values():
     x, w = Value(0.5, label="x"), Value(-3.0, label="w")
     y = (x * w).tanh()  # backward not called: the player computes the gradients itself

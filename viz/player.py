@@ -67,6 +67,9 @@ _BLACK_EDGE = re.compile(
 )
 # A polygon's points: Graphviz repeats the first point at the end, SVG closes it anyway.
 _POINTS = re.compile(r' points="(([^ "]+) [^"]*) \2"')
+# The lines' and shapes' coordinates: Graphviz writes a curve's points to 0.01 pt.
+_GEOMETRY = re.compile(r' (?:d|points)="[^"]*"')
+_HUNDREDTHS = re.compile(r"\d+\.\d{2,}")
 # Graphviz titles each node, edge and cluster with its id (a tooltip in a browser).
 _TITLED = re.compile(r'<g class="(node|edge|cluster)"([^>]*)>\n?<title>([^<]*)</title>')
 
@@ -182,14 +185,15 @@ def _reader_titles(svg: str, names: dict[str, str]) -> str:
 def _compact(svg: str) -> str:
     """Graphviz's SVG without its prolog, comments, ids and line breaks, and with what many
     elements repeat said once where SVG inherits it: the text attributes on the root, a plain
-    edge's black stroke on its group (its arrowhead's black fill is SVG's default), no
-    polygon's closing point twice. Half the size, the same picture, with or without the
-    page's style sheet."""
+    edge's black stroke on its group (its arrowhead's black fill is SVG's default); no
+    polygon's closing point twice, coordinates to 0.1 pt. The same picture, with or without
+    the page's style sheet, in under two thirds of the bytes."""
     svg = _SVG_CLUTTER.sub("", svg[svg.index("<svg") :])
     svg = _BLACK_EDGE.sub(
         r'<g class="edge" stroke="black">\1<path fill="none" \2/><polygon \3/></g>', svg
     )
     svg = _POINTS.sub(r' points="\1"', svg).replace("&#45;", "-")  # Graphviz's minus sign
+    svg = _GEOMETRY.sub(lambda m: _HUNDREDTHS.sub(_tenths, m.group()), svg)
     svg = svg.replace(' text-anchor="middle"', "").replace(
         ' font-family="Helvetica,sans-Serif"', ""
     )
@@ -199,6 +203,11 @@ def _compact(svg: str) -> str:
         '<svg text-anchor="middle" font-family="Helvetica,sans-Serif" font-size="11" ',
         1,
     )
+
+
+def _tenths(match: re.Match[str]) -> str:
+    """A coordinate to 0.1 pt (under a tenth of a pixel: the same picture): 12.34 -> 12.3."""
+    return f"{float(match.group()):.1f}".removesuffix(".0")
 
 
 def _package_text(name: str) -> str:

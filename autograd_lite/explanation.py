@@ -290,6 +290,12 @@ def analyse(output: Value, order: list[Value] | None = None) -> Graph:
 
 def ledger(graph: Graph, node: Value, precision: int | None = None) -> str:
     """The text of :func:`explain` for ``node`` of an already analysed ``graph``."""
+    return "\n".join(ledger_lines(graph, node, precision))
+
+
+def ledger_lines(graph: Graph, node: Value, precision: int | None = None) -> list[str]:
+    """:func:`ledger`'s lines: the sum over the uses, one line a use, the total. (A label's
+    own line break stays inside its line, where splitting the text would cut it.)"""
 
     def fmt(x: float) -> str:
         return number(x, precision)
@@ -298,7 +304,7 @@ def ledger(graph: Graph, node: Value, precision: int | None = None) -> str:
     out, v = wrapped(output, name), name[node]
     head = f"∂{out}/∂{wrapped(node, name)}"
     if node is output:
-        return f"{head} = 1.0 (the output: backward starts from ∂{out}/∂{out} = 1)"
+        return [f"{head} = 1.0 (the output: backward starts from ∂{out}/∂{out} = 1)"]
     if is_constant(node):
         note = " (a constant the engine made from a number: it gets no gradient)"
     else:
@@ -324,4 +330,4 @@ def ledger(graph: Graph, node: Value, precision: int | None = None) -> str:
             f" − {fmt(-t)}" if t < 0 else f" + {fmt(t)}" for t in terms[1:]
         )
     lines.append(f"{head} = {sums + ' = ' if sums else ''}{fmt(total)}")
-    return "\n".join(lines)
+    return lines

@@ -21,6 +21,7 @@ from viz_graphs import mlp_graph
 import nn
 import viz
 from autograd_lite import Value, explain, topological_order
+from autograd_lite.explanation import names, wrapped
 from viz.collapse import fold
 from viz.style import number
 
@@ -240,6 +241,25 @@ def test_clicking_an_op_node_shows_the_value_it_computes(opened):
         assert f" = {number(order[index].grad)}" in last  # the total, or the output's 1.0
 
 
+def test_each_backward_step_shows_its_text_then_how_the_gradient_was_built(opened):
+    """The panel at backward step k: "backward step k of n", the step's text, then (but for
+    the output's) the node's ledger, explain's text in full, which player.js completes."""
+    driver, root, options, data, _ = opened
+    order = topological_order(root)
+    name = names(order)
+    forward, n = len(data["forward"]), len(data["backward"])
+    for k, step in enumerate(data["backward"], start=1):
+        slide(driver, forward + k)
+        panel = state(driver)["panel"]
+        assert panel.startswith(f"backward step {k} of {n}\n{step['text']}")
+        if step["node"].startswith("g") or options.get("collapse"):
+            continue  # a neuron's text is its own; a collapsed graph names its neurons' outputs
+        v = order[int(step["node"][1:])]
+        built = f"how ∂{wrapped(root, name)}/∂{wrapped(v, name)} was built:\n"
+        expected = f"\n\n{built}{explain(root, v, precision=4)}" if v is not root else ""
+        assert panel.endswith(step["text"] + expected)
+
+
 INTERNAL = r"\b(?:v|op|g)\d+\b"  # the drawing's node ids
 
 
@@ -372,6 +392,21 @@ def test_the_page_is_one_self_contained_file(tmp_path):
     saved = p.save(tmp_path / "n.html")
     assert saved.read_text(encoding="utf-8") == page == viz.player(root).html()  # reproducible
     assert [f.name for f in tmp_path.iterdir()] == ["n.html"]
+
+
+def test_the_picture_says_once_what_graphviz_repeats():
+    """Graphviz's SVG, compacted (viz.player._compact): no line breaks between elements, a
+    plain edge's stroke on its group, no closing point twice, coordinates to 0.1 pt."""
+    import re
+
+    svg = viz.player(neuron()).svg
+    assert ">\n<" not in svg and "&#45;" not in svg
+    assert 'stroke="black" d=' not in svg and '<polygon fill="black"' not in svg
+    edges = re.findall(r'<g class="edge"[^>]*>', svg)
+    assert edges and all(e.endswith(' stroke="black">') for e in edges)  # all plain here
+    for points in re.findall(r' points="([^"]*)"', svg):
+        assert points.split()[0] != points.split()[-1], points
+    assert not re.search(r' (?:d|points)="[^"]*\.\d\d', svg)
 
 
 def test_the_static_picture_is_the_finished_backward_pass_without_touching_the_values():

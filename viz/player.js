@@ -4,11 +4,17 @@
  * in <script class="agl-data">, the timeline that viz/player.py computed:
  *   forward[i]  = {show: [node names that appear], text}
  *   backward[i] = {node, to: [parents' node names], grads: {node name: grad text}, text,
- *                  built: heading of the node's ledger, shown under the text}
- *   ledger      = {node name: how its gradient was built}
+ *                  built: true if the node's ledger is shown under the text}
+ *   ledger      = {node name: how its gradient was built (a built node's: from its 2nd line)}
  *   names       = {node name: the name a reader knows it by (x1, x1·w1, neuron L0.N1)}
+ *   out         = the output's name as a derivative writes it (L, in ∂L/∂x1)
+ *   parenthesised = [node names whose name a derivative writes in parentheses: ∂L/∂(x1·w1)]
  * Node names are the drawing's ids (v3, and op3 for the op that made v3), kept in the
  * SVG's data-node / data-from / data-to attributes; the reader only ever sees `names`.
+ * What this script can write from the names is not stored (a page of 500 nodes would
+ * hold it hundreds of times): a step's heading ("backward step 3 of 9", as "forward step
+ * 3 of 7"), and the first line of a built node's ledger, ∂L/∂v = Σ over the uses of v …
+ * (autograd_lite.explain's wording; tests/test_player.py compares the two).
  * The state at step s (0 .. forward.length + backward.length) is replayed from
  * step 0, so stepping back is as simple as stepping forward. Every text goes into the
  * page as textContent, never as markup. No network, no library.
@@ -33,6 +39,8 @@
     var data = JSON.parse(root.querySelector("script.agl-data").textContent);
     var svg = root.querySelector(".agl-stage svg");
     var names = data.names || {};
+    var parenthesised = {};
+    (data.parenthesised || []).forEach(function (name) { parenthesised[name] = true; });
     var nodes = {}, gradText = {}, shapes = {};
     svg.querySelectorAll("g.node").forEach(function (g) {
       var name = g.getAttribute("data-node");
@@ -195,7 +203,8 @@
         current = data.backward[step - F - 1].node;
         to = data.backward[step - F - 1].to;
         var now = data.backward[step - F - 1];
-        text = now.text + (now.built ? "\n\n" + now.built + "\n" + data.ledger[now.node] : "");
+        text = "backward step " + (step - F) + " of " + B + "\n" + now.text + (now.built ?
+          "\n\nhow " + derivative(now.node) + " was built:\n" + ledgerOf(now.node) : "");
       }
       Object.keys(nodes).forEach(function (name) {
         var g = nodes[name];
@@ -258,7 +267,22 @@
         return "The backward pass makes this gradient final at backward step " +
           stepOf[name] + " (step " + (F + stepOf[name]) + "); not yet.";
       }
-      return data.ledger[name];
+      return ledgerOf(name);
+    }
+
+    function wrapped(name) {  // x1, or (x1·w1) after a ∂: as explain writes it
+      return parenthesised[name] ? "(" + names[name] + ")" : names[name];
+    }
+
+    function derivative(name) {  // ∂L/∂x1
+      return "\u2202" + data.out + "/\u2202" + wrapped(name);
+    }
+
+    function ledgerOf(name) {  // a built node's ledger opens with the sum over its uses
+      if (!data.backward[stepOf[name] - 1].built) return data.ledger[name];
+      return derivative(name) + " = \u03A3 over the uses of " + names[name] +
+        ": \u2202child/\u2202" + wrapped(name) + " \u00B7 \u2202" + data.out + "/\u2202child\n" +
+        data.ledger[name];
     }
 
     render();

@@ -42,6 +42,7 @@ from autograd_lite.explanation import (
     contribution,
     defined,
     ledger,
+    ledger_lines,
     local_derivatives,
     names,
     rule_text,
@@ -56,10 +57,21 @@ from .embed import Page, script_json
 
 _BLANK = "(not yet)"  # in the panel: a gradient the backward pass has not reached yet
 _QUICK_LAYOUT = 200  # Values; a bigger graph gets a quicker layout
-# What the page does not need from Graphviz's SVG: the prolog, comments, element ids.
-_SVG_CLUTTER = re.compile(r'<!--.*?-->\n?| id="(?:node|edge|a_node|a_edge)\d+"', re.S)
+# What the page does not need from Graphviz's SVG: the prolog, comments, element ids, and the
+# line breaks between elements (no text holds one: labels are drawn with visible escapes).
+_SVG_CLUTTER = re.compile(r'<!--.*?-->\n?| id="(?:node|edge|a_node|a_edge)\d+"|(?<=>)\n(?=<)', re.S)
+# A plain edge: a black line and a black arrowhead (an edge with a label or a style is not).
+_BLACK_EDGE = re.compile(
+    r'<g class="edge">(<title>[^<]*</title>)<path fill="none" stroke="black" (d="[^"]*")/>'
+    r'<polygon fill="black" stroke="black" (points="[^"]*")/></g>'
+)
+# A polygon's points: Graphviz repeats the first point at the end, SVG closes it anyway.
+_POINTS = re.compile(r' points="(([^ "]+) [^"]*) \2"')
+# The lines' and shapes' coordinates: Graphviz writes a curve's points to 0.01 pt.
+_GEOMETRY = re.compile(r' (?:d|points)="[^"]*"')
+_HUNDREDTHS = re.compile(r"\d+\.\d{2,}")
 # Graphviz titles each node, edge and cluster with its id (a tooltip in a browser).
-_TITLED = re.compile(r'<g class="(node|edge|cluster)">\n?<title>([^<]*)</title>')
+_TITLED = re.compile(r'<g class="(node|edge|cluster)"([^>]*)>\n?<title>([^<]*)</title>')
 
 
 class Player(Page):
@@ -153,17 +165,17 @@ def _reader_titles(svg: str, names: dict[str, str]) -> str:
         return html.escape(style.visible(s))
 
     def retitle(match: re.Match[str]) -> str:
-        kind, ident = match.group(1), html.unescape(match.group(2))
+        kind, attributes, ident = match.group(1), match.group(2), html.unescape(match.group(3))
         if kind == "cluster":
-            return '<g class="cluster">'
+            return f'<g class="cluster"{attributes}>'
         if kind == "node":
             return (
-                f'<g class="node" data-node="{text(ident)}">'
+                f'<g class="node" data-node="{text(ident)}"{attributes}>'
                 f"<title>{text(names.get(ident, ''))}</title>"
             )
         tail, _, head = ident.partition("->")
         return (
-            f'<g class="edge" data-from="{text(tail)}" data-to="{text(head)}">'
+            f'<g class="edge" data-from="{text(tail)}" data-to="{text(head)}"{attributes}>'
             f"<title>{text(names.get(tail, ''))} → {text(names.get(head, ''))}</title>"
         )
 
@@ -171,10 +183,17 @@ def _reader_titles(svg: str, names: dict[str, str]) -> str:
 
 
 def _compact(svg: str) -> str:
-    """Graphviz's SVG without its prolog, comments and ids, and with the text attributes that
-    nearly every label repeats said once on the root (SVG inherits them): a third smaller,
-    the same picture, with or without the page's style sheet."""
+    """Graphviz's SVG without its prolog, comments, ids and line breaks, and with what many
+    elements repeat said once where SVG inherits it: the text attributes on the root, a plain
+    edge's black stroke on its group (its arrowhead's black fill is SVG's default); no
+    polygon's closing point twice, coordinates to 0.1 pt. The same picture, with or without
+    the page's style sheet, in under two thirds of the bytes."""
     svg = _SVG_CLUTTER.sub("", svg[svg.index("<svg") :])
+    svg = _BLACK_EDGE.sub(
+        r'<g class="edge" stroke="black">\1<path fill="none" \2/><polygon \3/></g>', svg
+    )
+    svg = _POINTS.sub(r' points="\1"', svg).replace("&#45;", "-")  # Graphviz's minus sign
+    svg = _GEOMETRY.sub(lambda m: _HUNDREDTHS.sub(_tenths, m.group()), svg)
     svg = svg.replace(' text-anchor="middle"', "").replace(
         ' font-family="Helvetica,sans-Serif"', ""
     )
@@ -184,6 +203,11 @@ def _compact(svg: str) -> str:
         '<svg text-anchor="middle" font-family="Helvetica,sans-Serif" font-size="11" ',
         1,
     )
+
+
+def _tenths(match: re.Match[str]) -> str:
+    """A coordinate to 0.1 pt (under a tenth of a pixel: the same picture): 12.34 -> 12.3."""
+    return f"{float(match.group()):.1f}".removesuffix(".0")
 
 
 def _package_text(name: str) -> str:
@@ -238,13 +262,19 @@ class _Timeline:
         return style.number(x, self.precision)
 
     def data(self) -> dict[str, Any]:
-        """What player.js needs: the steps, each box's ledger and final gradient."""
+        """What player.js needs: the steps, each box's ledger and final gradient, the names.
+
+        Texts player.js can write from these names are not stored (see player.js's header):
+        the heading of each backward step, and a Value's ledger's first line.
+        """
         return {
             "forward": self._forward(),
-            "backward": self._backward(),
+            "backward": self._backward(),  # also makes ledger and parenthesised
             "ledger": self.ledgers,
             "constants": [b for v, b in self.box_of.items() if v.is_constant],
             "names": self.names(),
+            "out": wrapped(self.graph.output, self.graph.name),
+            "parenthesised": self.parenthesised,
         }
 
     def names(self) -> dict[str, str]:
@@ -289,12 +319,12 @@ class _Timeline:
 
     def _backward(self) -> list[dict]:
         graph, name = self.graph, self.graph.name
-        out = wrapped(graph.output, name)
         grads = dict.fromkeys(graph.order, 0.0)
         grads[graph.output] = 1.0
         reached = {graph.output}
         steps: list[dict] = []
         self.ledgers: dict[str, str] = {}
+        self.parenthesised: list[str] = []  # boxes written ∂L/∂(x1·w1), as explain writes them
         units = [u for u in reversed(self.units) if not all(m.is_constant for m in u[1])]
         for k, (box, members, _) in enumerate(units, start=1):
             shown: dict[str, str] = {}
@@ -321,20 +351,24 @@ class _Timeline:
                     shown[self.shown_by[p]] = self.fmt(grads[p])
             if k == 1:
                 shown[box] = self.fmt(1.0)
-            if box in self.group_name:
-                head, ledger_text = self._group_text(box, members, grads, touched)
-                lines = head
-            else:
-                v = members[0]
-                lines = self._value_head(v, grads[v], k == 1) + lines
-                ledger_text = ledger(graph, v, self.precision)
-            self.ledgers[box] = ledger_text
-            text = "\n".join([f"backward step {k} of {len(units)}", *lines])
             parents = sorted({self.box_of[p] for p in touched if p in self.box_of} - {box})
-            step = {"node": box, "to": parents, "grads": shown, "text": text}
-            if box not in self.group_name and members[0] is not graph.output:
-                # player.js appends the node's ledger under this heading (stored once).
-                step["built"] = f"how ∂{out}/∂{wrapped(members[0], name)} was built:"
+            step: dict[str, Any] = {"node": box, "to": parents, "grads": shown}
+            v = members[0]
+            if box in self.group_name:
+                lines, self.ledgers[box] = self._group_text(box, members, grads, touched)
+            else:
+                lines = self._value_head(v, grads[v], k == 1) + lines
+                if v is graph.output:
+                    self.ledgers[box] = ledger(graph, v, self.precision)
+                else:
+                    # player.js shows the ledger under this step's text, and writes its first
+                    # line, "∂L/∂v = Σ over the uses of v: …", from the names.
+                    step["built"] = True
+                    self.ledgers[box] = "\n".join(ledger_lines(graph, v, self.precision)[1:])
+                    if wrapped(v, name) != name[v]:
+                        self.parenthesised.append(box)
+            # player.js heads the text "backward step k of n" (as it does a forward step's).
+            step["text"] = "\n".join(lines)
             steps.append(step)
         return steps
 

@@ -109,8 +109,8 @@ from .player import _package_text
 
 PLAYERS = ("active", "all", "none")
 # The saved page (``html()``) stays within this many bytes: neurons' players are embedded
-# by decreasing |δ| while they fit. A player is ~80 KB, so the digits' 42 neurons would
-# make a 3.7 MB page; the neurons left out show z, g'(z) and δ in words when clicked.
+# by decreasing |δ| while they fit. A digits neuron's player is ~70 KB, so its 42 neurons
+# would make a 3.5 MB page; the neurons left out show z, g'(z) and δ in words when clicked.
 PAGE_LIMIT = 3_000_000
 
 

@@ -453,7 +453,7 @@ class SumGroup:
                 V = run.X
             elif V is None:
                 V = A[0][:, self.V.sel]
-            W, ok = None, False
+            W = None
             if self.dense:
                 # the weights as their view of the parameter row: one unit stride, so
                 # BLAS takes it as it is (a leading dimension of K + 1); the plain
@@ -464,12 +464,11 @@ class SumGroup:
                 # column (inf·0 is NaN in BLAS as in the engine), which reaches the loss
                 # or the gradients, and the careful pass then checks this block.
                 np.matmul(W.T, V.T, out=out.T)
-                ok = True
             else:  # term by term, exactly as the scalar products (NaN where 0·inf)
                 out[...] = 0.0
                 products = V[:, self.tv] * A[1][0][self.tw]
                 out[:, self.lwhich] = np.add.reduceat(products, self.lstarts, axis=1)
-            saved = (V, W, ok)
+            saved = (V, W)
         elif self.whole:  # terms in every sum, and a bias in all or none: no zeroing
             T = T if T is not None else Z[:, self.terms.sel]
             if self.bias is None:
@@ -517,10 +516,10 @@ class SumGroup:
                 self.bias.add(G[1], g[:, self.bwhich] if not isinstance(self.bwhich, slice) else g)
         if not self.lin:
             return
-        V, W, ok = saved
+        V, W = saved
         # The matrix products when every operand was finite (the block they wrote is:
         # checked only in the careful pass); else term by term, with the engine's masks.
-        if ok and (not careful or (finite(views[0]) and finite(g))):
+        if self.dense and (not careful or (finite(views[0]) and finite(g))):
             if self.v_needs:
                 # dV = g·Wᵀ, column-major as G; for one sum an outer product, where a
                 # broadcast multiply is several times faster than BLAS's inner dimension 1

@@ -323,3 +323,20 @@ def test_fit_compiled_refuses_invalid_targets_as_fit_does(loss, label, outputs, 
             nn.train.fit(
                 model, X, y, loss=loss, epochs=1, batch_size=5, progress=False, compile=compile
             )
+
+
+def test_a_sum_without_a_product_gets_no_nan_from_an_infinite_input_it_does_not_read():
+    """Sums of one level share a weight matrix with a 0 where a sum lacks a product:
+    x0 + x0 reads no x1, so x1 = inf must not reach it as 0·inf = NaN (the products'
+    sum beside it is −inf, which relu turns into 0: the loss is finite)."""
+    w = Value(0.5)
+
+    def fn(x, y):
+        return (x[0] + x[0]).relu() + (-3.0 * x[1] + w).relu() * y[0]
+
+    X, Y = [[1.0, math.inf], [2.0, 1.0]], [1.0, 1.0]
+    expected = scalar_step(fn, [w], X, Y)
+    assert expected == (3.0, [0.0])
+    step = ag.compile(fn, [w])
+    assert compiled_step(step, [w], X, Y) == expected
+    assert "matrix product 1×2" in "\n".join(step.plan)  # the two sums are one product

@@ -393,6 +393,7 @@ class SumGroup:
             )
             K = len(vs)
             self.dense = K * S <= 4 * len(lin) and len(set(zip(self.tv, self.ts))) == len(lin)
+            self.padded = K * S != len(lin)  # some sum lacks some product: a 0 in W
             if self.dense:  # W as a K × S matrix of static columns, 0 = the constant zero
                 index = np.zeros((K, S), dtype=np.intp)
                 index[self.tv, self.ts] = self.tw
@@ -459,16 +460,20 @@ class SumGroup:
                 # BLAS takes it as it is (a leading dimension of K + 1); the plain
                 # version gathers them, A[1][0][self.windex]
                 W = self.W_view if self.strides is not None else A[1][0][self.windex]
-                # out = V @ W, computed as (Wᵀ Vᵀ)ᵀ straight into the block. No check
-                # here: an inf or a NaN operand leaves an inf or a NaN in its row or
-                # column (inf·0 is NaN in BLAS as in the engine), which reaches the loss
-                # or the gradients, and the careful pass then checks this block.
+                # out = V @ W, computed as (Wᵀ Vᵀ)ᵀ straight into the block. Where every
+                # sum reads every v (a layer), an inf or a NaN operand gives what the
+                # engine's products give (inf·0 is NaN in BLAS too), and a non-finite
+                # result reaches the loss or the gradients: the careful pass checks this
+                # block. A padded W (a sum without some product holds a 0 there) would
+                # put 0·inf = NaN into sums that never read that v: checked here.
                 np.matmul(W.T, V.T, out=out.T)
-            else:  # term by term, exactly as the scalar products (NaN where 0·inf)
+                if self.padded and not finite(out):
+                    W = None
+            if W is None:  # term by term, exactly as the scalar products (NaN where 0·inf)
                 out[...] = 0.0
                 products = V[:, self.tv] * A[1][0][self.tw]
                 out[:, self.lwhich] = np.add.reduceat(products, self.lstarts, axis=1)
-            saved = (V, W)
+            saved = (V, W)  # W None: the products were made term by term
         elif self.whole:  # terms in every sum, and a bias in all or none: no zeroing
             T = T if T is not None else Z[:, self.terms.sel]
             if self.bias is None:
@@ -519,7 +524,7 @@ class SumGroup:
         V, W = saved
         # The matrix products when every operand was finite (the block they wrote is:
         # checked only in the careful pass); else term by term, with the engine's masks.
-        if self.dense and (not careful or (finite(views[0]) and finite(g))):
+        if W is not None and (not careful or (finite(views[0]) and finite(g))):
             if self.v_needs:
                 # dV = g·Wᵀ, column-major as G; for one sum an outer product, where a
                 # broadcast multiply is several times faster than BLAS's inner dimension 1
